@@ -1,0 +1,270 @@
+//! The command line: clap definitions (one file per command group), turning arguments into calls,
+//! and the single place where errors become exit statuses.
+
+pub mod completion;
+pub mod container;
+pub mod image;
+pub mod info;
+pub mod network;
+pub mod pending;
+pub mod system;
+pub mod version;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::error::{EXIT_RL, Error, Result};
+
+use container::ContainerCommand;
+use image::ImageCommand;
+use network::NetworkCommand;
+use pending::Pending;
+use system::SystemCommand;
+
+/// rl: rootless, daemonless containers.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rl",
+    version,
+    about = "Rootless, daemonless containers",
+    long_about = "rl runs OCI containers as an unprivileged user, with no daemon: each command \
+                  enters a user namespace of its own, assembles the image with overlayfs and \
+                  networks through a user-mode stack. Its commands and flags follow podman and \
+                  docker.",
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Every rl command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Attach to a running container [not implemented yet]
+    Attach(Pending),
+    /// Build an image from a Containerfile or Dockerfile [not implemented yet]
+    Build(Pending),
+    /// Create a new image from a container's changes [not implemented yet]
+    Commit(Pending),
+    /// Print a shell completion script (bash, zsh, fish)
+    Completion(completion::CompletionArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Copy files between a container and the host [not implemented yet]
+    Cp(Pending),
+    /// Create a container without starting it [not implemented yet]
+    Create(Pending),
+    /// Show the changes to a container's file system [not implemented yet]
+    Diff(Pending),
+    /// Show events from rl's event log [not implemented yet]
+    Events(Pending),
+    /// Run a command in a running container [not implemented yet]
+    Exec(Pending),
+    /// Export a container's file system as a tar archive [not implemented yet]
+    Export(Pending),
+    /// Run a container's health check [not implemented yet]
+    Healthcheck(Pending),
+    /// Show the history of an image [not implemented yet]
+    History(Pending),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// List images [not implemented yet]
+    Images(Pending),
+    /// Create an image from a root file system tarball [not implemented yet]
+    Import(Pending),
+    /// Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store
+    Info(info::InfoArgs),
+    /// Display detailed information on containers, images, volumes or networks [not implemented yet]
+    Inspect(Pending),
+    /// Kill running containers with a signal [not implemented yet]
+    Kill(Pending),
+    /// Load images from a docker-archive or oci-archive [not implemented yet]
+    Load(Pending),
+    /// Log in to a registry [not implemented yet]
+    Login(Pending),
+    /// Log out of a registry [not implemented yet]
+    Logout(Pending),
+    /// Fetch the logs of a container [not implemented yet]
+    Logs(Pending),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(NetworkCommand),
+    /// Pause all processes of containers [not implemented yet]
+    Pause(Pending),
+    /// List the published ports of a container [not implemented yet]
+    Port(Pending),
+    /// List containers [not implemented yet]
+    Ps(Pending),
+    /// Pull an image from a registry [not implemented yet]
+    Pull(Pending),
+    /// Push an image to a registry [not implemented yet]
+    Push(Pending),
+    /// Rename a container [not implemented yet]
+    Rename(Pending),
+    /// Restart containers [not implemented yet]
+    Restart(Pending),
+    /// Remove containers [not implemented yet]
+    Rm(Pending),
+    /// Remove images [not implemented yet]
+    Rmi(Pending),
+    /// Run a command in a new container [not implemented yet]
+    Run(Pending),
+    /// Save images to an archive [not implemented yet]
+    Save(Pending),
+    /// Start containers [not implemented yet]
+    Start(Pending),
+    /// Show resource usage of containers [not implemented yet]
+    Stats(Pending),
+    /// Stop running containers [not implemented yet]
+    Stop(Pending),
+    /// Manage rl itself
+    #[command(subcommand)]
+    System(SystemCommand),
+    /// Add a name to an image [not implemented yet]
+    Tag(Pending),
+    /// Show the processes of a container [not implemented yet]
+    Top(Pending),
+    /// Run a command in rl's user namespace (default: your shell) [not implemented yet]
+    Unshare(Pending),
+    /// Unpause containers [not implemented yet]
+    Unpause(Pending),
+    /// Remove a name from an image [not implemented yet]
+    Untag(Pending),
+    /// Show rl's version
+    Version(version::VersionArgs),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
+    /// Wait for containers to stop and print their exit codes [not implemented yet]
+    Wait(Pending),
+}
+
+pub mod volume;
+
+/// Parse `args` and run the command; returns the process exit status.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => return clap_error(&e),
+    };
+    let path = command_path(&matches);
+    let result = Cli::from_arg_matches(&matches)
+        .map_err(|e| Error::Usage(first_line(&e.to_string())))
+        .and_then(|cli| dispatch(cli, &path));
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            if e.is_reported() {
+                report(&e.one_line());
+            }
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli, path: &str) -> Result<()> {
+    let Some(command) = cli.command else {
+        let mut help = Cli::command().render_help().to_string();
+        help.push('\n');
+        let _ = std::io::stderr().write_all(help.as_bytes());
+        return Err(Error::Usage("missing command 'rl COMMAND'".into()));
+    };
+    match command {
+        Command::Info(a) | Command::System(SystemCommand::Info(a)) => info::run(&a),
+        Command::Version(a) => version::run(&a),
+        Command::Completion(a) => completion::run(&a),
+        _ => Err(Error::NotImplemented(path.to_string())),
+    }
+}
+
+/// "image ls" for `rl image ls ...`.
+fn command_path(m: &clap::ArgMatches) -> String {
+    let mut parts = Vec::new();
+    let mut cur = m;
+    while let Some((name, sub)) = cur.subcommand() {
+        parts.push(name.to_string());
+        cur = sub;
+    }
+    parts.join(" ")
+}
+
+fn clap_error(e: &clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            0
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let usage = rendered
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Usage: "))
+                .map(|u| {
+                    u.split_whitespace()
+                        .take_while(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "rl".into());
+            report(&format!("{}; see '{usage} --help'", first_line(&rendered)));
+            EXIT_RL
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    let line = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    line.trim().trim_start_matches("error: ").to_string()
+}
+
+fn report(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "Error: {msg}");
+}
+
+/// Write command output; a closed pipe (`rl info | head -1`) is not an error.
+pub fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("write output", e)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn paths_of_nested_commands() {
+        let m = Cli::command()
+            .try_get_matches_from(["rl", "image", "ls", "-a"])
+            .unwrap();
+        assert_eq!(command_path(&m), "image ls");
+        let m = Cli::command()
+            .try_get_matches_from(["rl", "run", "-it", "--rm", "debian", "bash"])
+            .unwrap();
+        assert_eq!(command_path(&m), "run");
+    }
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        assert_eq!(
+            first_line("error: unexpected argument '--x' found\n\nUsage: rl info\n"),
+            "unexpected argument '--x' found"
+        );
+    }
+}

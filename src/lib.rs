@@ -1,0 +1,15 @@
+//! rl: a rootless, daemonless container engine.
+//!
+//! The binary in `main.rs` is a thin shell around [`cli::main`]. See README.md for the module map.
+
+pub mod cli;
+pub mod config;
+pub mod docs;
+pub mod error;
+pub mod format;
+pub mod info;
+pub mod rootfs;
+pub mod runtime;
+pub mod store_file;
+pub mod userns;
+pub mod version;

@@ -1,0 +1,4 @@
+//! Turning a spec and a rootfs into running processes. For now: the small process primitives the
+//! probes and the user-namespace code need. All `unsafe` in rl lives in [`sys`].
+
+pub mod sys;

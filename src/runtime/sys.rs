@@ -1,0 +1,205 @@
+//! The one place where rl uses `unsafe`: forking children that enter new namespaces.
+//!
+//! A child's work happens in a closure that returns `Result<String, String>`; whatever it returns,
+//! and any failure of the setup steps before it, travels back to the parent over a pipe as text,
+//! so the user sees "mount overlay: Operation not permitted", never "child exited with 1".
+
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+
+use nix::sched::CloneFlags;
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid};
+
+/// Frame tags on the child-to-parent pipe.
+const TAG_READY: u8 = b'R';
+const TAG_OK: u8 = b'O';
+const TAG_ERR: u8 = b'E';
+
+/// A forked child that has entered its new namespaces and waits for [`NsChild::proceed`].
+#[derive(Debug)]
+pub struct NsChild {
+    pid: Pid,
+    /// Child-to-parent frames.
+    from_child: std::fs::File,
+    /// Parent-to-child "go" byte; dropping it without writing also releases the child.
+    to_child: Option<std::fs::File>,
+    reaped: bool,
+}
+
+/// Whether the calling process has exactly one thread (fork is only sound then, see below).
+pub fn is_single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count() == 1)
+        .unwrap_or(false)
+}
+
+/// Fork a child that calls `unshare(flags)`, reports that it is ready, waits for the parent's go,
+/// then runs `work` and reports its result.
+///
+/// Between ready and go the parent can act on the child's namespaces from outside (for example
+/// write its id maps with newuidmap). The process must be single-threaded: after `fork` the child
+/// allocates, which is only safe when no other thread could have held the allocator's lock.
+pub fn spawn_in_new_ns(
+    flags: CloneFlags,
+    work: impl FnOnce() -> Result<String, String>,
+) -> io::Result<NsChild> {
+    if !is_single_threaded() {
+        return Err(io::Error::other(
+            "internal error: namespace child forked from a multi-threaded process",
+        ));
+    }
+    let (up_r, up_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let (down_r, down_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    // SAFETY: the process is single-threaded (checked above), so the child is a full copy with no
+    // lock held by a vanished thread; the child never returns into the caller's frames: it runs
+    // `child_main`, which ends in `_exit`.
+    match unsafe { nix::unistd::fork() }? {
+        ForkResult::Child => {
+            drop(up_r);
+            drop(down_w);
+            let code = child_main(flags, up_w, down_r, work);
+            // SAFETY: `_exit` ends the child without running the parent's atexit handlers or
+            // flushing stdio buffers that belong to the parent.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            drop(up_w);
+            drop(down_r);
+            let mut me = NsChild {
+                pid: child,
+                from_child: std::fs::File::from(up_r),
+                to_child: Some(std::fs::File::from(down_w)),
+                reaped: false,
+            };
+            match me.read_frame()? {
+                (TAG_READY, _) => Ok(me),
+                (_, msg) => {
+                    me.reap();
+                    Err(io::Error::other(msg))
+                }
+            }
+        }
+    }
+}
+
+fn child_main(
+    flags: CloneFlags,
+    up: OwnedFd,
+    down: OwnedFd,
+    work: impl FnOnce() -> Result<String, String>,
+) -> i32 {
+    let mut up = std::fs::File::from(up);
+    // Do not outlive the parent (the rl process) if it is killed.
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes plain integer arguments and touches no memory.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+    if let Err(e) = nix::sched::unshare(flags) {
+        let _ = write_frame(
+            &mut up,
+            TAG_ERR,
+            &format!("unshare namespaces: {}", e.desc()),
+        );
+        return 1;
+    }
+    if write_frame(&mut up, TAG_READY, "").is_err() {
+        return 1;
+    }
+    let mut go = [0u8; 1];
+    let mut down = std::fs::File::from(down);
+    // A byte or EOF both mean go; a read error means the parent is gone.
+    if down.read(&mut go).is_err() {
+        return 1;
+    }
+    let (tag, text) = match work() {
+        Ok(s) => (TAG_OK, s),
+        Err(s) => (TAG_ERR, s),
+    };
+    if write_frame(&mut up, tag, &text).is_err() {
+        return 1;
+    }
+    0
+}
+
+fn write_frame(w: &mut impl Write, tag: u8, text: &str) -> io::Result<()> {
+    let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    let mut buf = Vec::with_capacity(5 + text.len());
+    buf.push(tag);
+    buf.extend_from_slice(&len.to_le_bytes());
+    buf.extend_from_slice(&text.as_bytes()[..len as usize]);
+    w.write_all(&buf)
+}
+
+impl NsChild {
+    /// The child's pid (for /proc/PID/... and newuidmap PID ...).
+    pub fn pid(&self) -> u32 {
+        self.pid.as_raw().unsigned_abs()
+    }
+
+    fn read_frame(&mut self) -> io::Result<(u8, String)> {
+        let mut head = [0u8; 5];
+        if let Err(e) = self.from_child.read_exact(&mut head) {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                let status = self.reap();
+                return Err(io::Error::other(format!(
+                    "namespace child ended early ({status})"
+                )));
+            }
+            return Err(e);
+        }
+        let len = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        let mut body = vec![0u8; len.min(1 << 20)];
+        self.from_child.read_exact(&mut body)?;
+        Ok((head[0], String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    /// Let the child run its work; wait for its result and reap it.
+    pub fn proceed(mut self) -> io::Result<Result<String, String>> {
+        if let Some(mut w) = self.to_child.take() {
+            // The child treats EOF as go too, so a failed write is not fatal.
+            let _ = w.write_all(b"g");
+        }
+        let frame = self.read_frame();
+        self.reap();
+        match frame? {
+            (TAG_OK, s) => Ok(Ok(s)),
+            (_, s) => Ok(Err(s)),
+        }
+    }
+
+    fn reap(&mut self) -> String {
+        if self.reaped {
+            return "already reaped".into();
+        }
+        self.to_child = None;
+        self.reaped = true;
+        loop {
+            match waitpid(self.pid, None) {
+                Ok(WaitStatus::Exited(_, c)) => return format!("exit status {c}"),
+                Ok(WaitStatus::Signaled(_, s, _)) => return format!("killed by {s}"),
+                Ok(_) => continue,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return format!("wait: {e}"),
+            }
+        }
+    }
+}
+
+impl Drop for NsChild {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = nix::sys::signal::kill(self.pid, nix::sys::signal::Signal::SIGKILL);
+            self.reap();
+        }
+    }
+}
+
+/// The length of extended attribute `name` of `path` (following symlinks), or None when it is
+/// absent or unreadable.
+pub fn xattr_len(path: &std::path::Path, name: &str) -> Option<usize> {
+    let path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: both pointers are valid NUL-terminated strings that outlive the call; a null
+    // buffer of size 0 asks only for the value's length, so nothing is written.
+    let n = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+    usize::try_from(n).ok()
+}

@@ -1,0 +1,367 @@
+//! User namespaces: the user's subordinate id ranges (/etc/subuid, /etc/subgid), the setuid
+//! helpers newuidmap/newgidmap, and the id maps rl uses (container root = the user, 1..N = the
+//! subordinate range; a single-id map when there is no range or no helper).
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nix::sched::CloneFlags;
+use serde::Serialize;
+
+use crate::runtime::sys;
+
+/// Errors about user namespaces and id maps.
+#[derive(Debug, thiserror::Error)]
+pub enum UsernsError {
+    /// A subordinate id file has a malformed line.
+    #[error("{file}:{line}: malformed entry {text:?} (want NAME:START:COUNT)")]
+    Malformed {
+        /// /etc/subuid or /etc/subgid.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// The line.
+        text: String,
+    },
+    /// Forking or waiting for the probe child failed.
+    #[error("user namespace probe: {0}")]
+    Probe(std::io::Error),
+}
+
+/// One `NAME:START:COUNT` range from /etc/subuid or /etc/subgid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IdRange {
+    /// First host id of the range.
+    pub start: u32,
+    /// Number of ids.
+    pub count: u32,
+}
+
+/// One line of a uid_map or gid_map: `container_id host_id size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdMapping {
+    /// First id inside the namespace.
+    pub container_id: u32,
+    /// First id outside.
+    pub host_id: u32,
+    /// Number of ids.
+    pub size: u32,
+}
+
+/// Parse a subordinate id file, returning the ranges of the user named `user` or with id `uid`
+/// (both spellings are valid in the file). Comments and blank lines are skipped; malformed lines
+/// that belong to the user are errors, other users' malformed lines are ignored.
+pub fn parse_subid(
+    file: &str,
+    content: &str,
+    user: &str,
+    uid: u32,
+) -> Result<Vec<IdRange>, UsernsError> {
+    let uid_text = uid.to_string();
+    let mut out = Vec::new();
+    for (i, raw) in content.lines().enumerate() {
+        let text = raw.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let mut parts = text.split(':');
+        let owner = parts.next().unwrap_or_default();
+        if owner != user && owner != uid_text {
+            continue;
+        }
+        let start = parts.next().and_then(|s| s.trim().parse::<u32>().ok());
+        let count = parts.next().and_then(|s| s.trim().parse::<u32>().ok());
+        match (start, count, parts.next()) {
+            (Some(start), Some(count), None) if count > 0 && start.checked_add(count).is_some() => {
+                out.push(IdRange { start, count })
+            }
+            _ => {
+                return Err(UsernsError::Malformed {
+                    file: file.to_string(),
+                    line: i + 1,
+                    text: text.to_string(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The maps rl uses for a user: id 0 = the user, then the subordinate ranges in order.
+/// Returns a single-id map when `ranges` is empty.
+pub fn build_map(own: u32, ranges: &[IdRange]) -> Vec<IdMapping> {
+    let mut maps = vec![IdMapping {
+        container_id: 0,
+        host_id: own,
+        size: 1,
+    }];
+    let mut next = 1u32;
+    for r in ranges {
+        maps.push(IdMapping {
+            container_id: next,
+            host_id: r.start,
+            size: r.count,
+        });
+        next = next.saturating_add(r.count);
+    }
+    maps
+}
+
+/// A setuid helper (newuidmap or newgidmap) and whether it looks usable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelperInfo {
+    /// Where it was found, if anywhere.
+    pub path: Option<PathBuf>,
+    /// Setuid root, or carries file capabilities (security.capability).
+    pub privileged: bool,
+}
+
+/// Look for `name` in $PATH, then in /usr/bin and /usr/sbin.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin")])
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Find newuidmap or newgidmap and check that it can do its job (setuid root or file caps).
+pub fn helper_info(name: &str) -> HelperInfo {
+    let path = find_program(name);
+    let privileged = path.as_deref().is_some_and(|p| {
+        let setuid_root = fs::metadata(p)
+            .map(|m| m.uid() == 0 && m.permissions().mode() & 0o4000 != 0)
+            .unwrap_or(false);
+        setuid_root || has_file_caps(p)
+    });
+    HelperInfo { path, privileged }
+}
+
+fn has_file_caps(p: &Path) -> bool {
+    sys::xattr_len(p, "security.capability").is_some_and(|n| n > 0)
+}
+
+/// The user's identity and subordinate ranges, as read from the system.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    /// Login name (from the passwd database), or the uid as text.
+    pub user: String,
+    /// Real uid.
+    pub uid: u32,
+    /// Real gid.
+    pub gid: u32,
+    /// Ranges from /etc/subuid.
+    pub subuids: Vec<IdRange>,
+    /// Ranges from /etc/subgid.
+    pub subgids: Vec<IdRange>,
+}
+
+impl Identity {
+    /// Read the current user's identity and ranges.
+    pub fn current() -> Result<Self, UsernsError> {
+        let uid = nix::unistd::getuid().as_raw();
+        let gid = nix::unistd::getgid().as_raw();
+        let user = nix::unistd::User::from_uid(uid.into())
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .unwrap_or_else(|| uid.to_string());
+        let read = |file: &str| -> Result<Vec<IdRange>, UsernsError> {
+            match fs::read_to_string(file) {
+                Ok(text) => parse_subid(file, &text, &user, uid),
+                Err(_) => Ok(Vec::new()),
+            }
+        };
+        let subuids = read("/etc/subuid")?;
+        let subgids = read("/etc/subgid")?;
+        Ok(Identity {
+            user,
+            uid,
+            gid,
+            subuids,
+            subgids,
+        })
+    }
+
+    /// Total number of subordinate uids.
+    pub fn subuid_count(&self) -> u64 {
+        self.subuids.iter().map(|r| u64::from(r.count)).sum()
+    }
+}
+
+/// Format maps as the argument list newuidmap/newgidmap take after the pid.
+pub fn map_args(maps: &[IdMapping]) -> Vec<String> {
+    maps.iter()
+        .flat_map(|m| {
+            [
+                m.container_id.to_string(),
+                m.host_id.to_string(),
+                m.size.to_string(),
+            ]
+        })
+        .collect()
+}
+
+/// Run newuidmap/newgidmap against `pid`; the error carries the helper's own words.
+pub fn run_map_helper(helper: &Path, pid: u32, maps: &[IdMapping]) -> Result<(), String> {
+    let out = Command::new(helper)
+        .arg(pid.to_string())
+        .args(map_args(maps))
+        .output()
+        .map_err(|e| format!("run {}: {e}", helper.display()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let msg = String::from_utf8_lossy(&out.stderr);
+        Err(format!(
+            "{} failed ({}): {}",
+            helper.display(),
+            out.status,
+            msg.trim().lines().next().unwrap_or("no message")
+        ))
+    }
+}
+
+/// Write a single-id map for the calling process, which has just entered a new user namespace
+/// (own uid and gid become 0). Needs no helper: a process may map its own ids after denying
+/// setgroups.
+pub fn write_self_single_map(uid: u32, gid: u32) -> Result<(), String> {
+    let w =
+        |file: &str, text: String| fs::write(file, text).map_err(|e| format!("write {file}: {e}"));
+    w("/proc/self/setgroups", "deny".into())?;
+    w("/proc/self/uid_map", format!("0 {uid} 1\n"))?;
+    w("/proc/self/gid_map", format!("0 {gid} 1\n"))
+}
+
+/// What a real attempt at mapping the user's full ranges through the helpers gave.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapProbe {
+    /// newuidmap mapped the full uid range.
+    pub uid_map_ok: bool,
+    /// newgidmap mapped the full gid range.
+    pub gid_map_ok: bool,
+    /// Why not, in the helper's words.
+    pub error: Option<String>,
+}
+
+/// Create a user namespace and map it through newuidmap/newgidmap, the way `rl run` will.
+/// Needs a single-threaded process (see [`sys::spawn_in_new_ns`]).
+pub fn probe_helpers(id: &Identity) -> Result<MapProbe, UsernsError> {
+    let uidmap = helper_info("newuidmap");
+    let gidmap = helper_info("newgidmap");
+    let (Some(uid_helper), Some(gid_helper)) = (uidmap.path, gidmap.path) else {
+        return Ok(MapProbe {
+            uid_map_ok: false,
+            gid_map_ok: false,
+            error: Some("newuidmap/newgidmap not installed (package uidmap)".into()),
+        });
+    };
+    if id.subuids.is_empty() || id.subgids.is_empty() {
+        return Ok(MapProbe {
+            uid_map_ok: false,
+            gid_map_ok: false,
+            error: Some(format!(
+                "no range for {} in /etc/subuid or /etc/subgid",
+                id.user
+            )),
+        });
+    }
+    let child = sys::spawn_in_new_ns(CloneFlags::CLONE_NEWUSER, || {
+        fs::read_to_string("/proc/self/uid_map").map_err(|e| e.to_string())
+    })
+    .map_err(UsernsError::Probe)?;
+    let uid_res = run_map_helper(&uid_helper, child.pid(), &build_map(id.uid, &id.subuids));
+    let gid_res = run_map_helper(&gid_helper, child.pid(), &build_map(id.gid, &id.subgids));
+    let seen = child.proceed().map_err(UsernsError::Probe)?;
+    let error = match (&uid_res, &gid_res, &seen) {
+        (Err(e), _, _) | (_, Err(e), _) => Some(e.clone()),
+        (_, _, Err(e)) => Some(e.clone()),
+        _ => None,
+    };
+    Ok(MapProbe {
+        uid_map_ok: uid_res.is_ok() && seen.is_ok(),
+        gid_map_ok: gid_res.is_ok(),
+        error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "# comment\nalice:100000:65536\n\n1001:200000:1000\nbob:300000:65536\nalice:400000:10\ncarol:broken\n";
+
+    #[test]
+    fn parses_by_name_and_uid() {
+        let a = parse_subid("/etc/subuid", FILE, "alice", 1000).unwrap();
+        assert_eq!(
+            a,
+            vec![
+                IdRange {
+                    start: 100000,
+                    count: 65536
+                },
+                IdRange {
+                    start: 400000,
+                    count: 10
+                }
+            ]
+        );
+        let by_uid = parse_subid("/etc/subuid", FILE, "dave", 1001).unwrap();
+        assert_eq!(
+            by_uid,
+            vec![IdRange {
+                start: 200000,
+                count: 1000
+            }]
+        );
+        assert!(
+            parse_subid("/etc/subuid", FILE, "nobody", 5)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn malformed_own_line_is_an_error() {
+        let e = parse_subid("/etc/subuid", FILE, "carol", 7).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/etc/subuid:7: malformed entry \"carol:broken\" (want NAME:START:COUNT)"
+        );
+        assert!(parse_subid("f", "x:1:0\n", "x", 1).is_err());
+        assert!(parse_subid("f", "x:4294967295:2\n", "x", 1).is_err());
+        assert!(parse_subid("f", "x:1:2:3\n", "x", 1).is_err());
+    }
+
+    #[test]
+    fn maps_put_the_user_at_zero() {
+        let m = build_map(
+            1000,
+            &[
+                IdRange {
+                    start: 100000,
+                    count: 65536,
+                },
+                IdRange { start: 5, count: 2 },
+            ],
+        );
+        assert_eq!(
+            map_args(&m),
+            ["0", "1000", "1", "1", "100000", "65536", "65537", "5", "2"]
+        );
+        assert_eq!(build_map(7, &[]).len(), 1);
+    }
+}
