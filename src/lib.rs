@@ -1,6 +1,9 @@
 //! rl: a rootless, daemonless container engine.
 //!
 //! The binary in `main.rs` is a thin shell around [`cli::main`]. See README.md for the module map.
+//! `unsafe` is denied everywhere but in [`runtime::sys`].
+
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod config;
