@@ -1,0 +1,10 @@
+//! Integration tests: the real rl binary, run as an unprivileged user (see `support`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod cli;
+mod docs;
+mod info;
+mod registry_fixtures;
