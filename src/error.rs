@@ -62,6 +62,30 @@ pub enum Error {
     /// Output formatting (`--format`).
     #[error(transparent)]
     Format(#[from] crate::format::FormatError),
+    /// A failure described by one line (bad input, a damaged store, ...).
+    #[error("{0}")]
+    Msg(String),
+    /// Image references.
+    #[error(transparent)]
+    Reference(#[from] crate::image::reference::ReferenceError),
+    /// registries.conf.
+    #[error(transparent)]
+    RegistriesConf(#[from] crate::image::registries::ConfError),
+    /// Manifests and configs.
+    #[error(transparent)]
+    Manifest(#[from] crate::image::manifest::ManifestError),
+    /// Layer extraction.
+    #[error(transparent)]
+    Extract(#[from] crate::image::extract::ExtractError),
+    /// Digests.
+    #[error(transparent)]
+    Digest(#[from] crate::image::digest::DigestError),
+    /// Registries.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    /// A failure with a command-specific exit status (for example `rmi`: 1 unknown image, 2 in use).
+    #[error("{1}")]
+    Status(i32, String),
     /// The container command was found but could not be executed.
     #[error("{0}")]
     NotInvocable(String),
@@ -79,7 +103,7 @@ impl Error {
         match self {
             Error::NotInvocable(_) => EXIT_NOT_INVOCABLE,
             Error::CommandNotFound(_) => EXIT_NOT_FOUND,
-            Error::ContainerExit(code) => *code,
+            Error::ContainerExit(code) | Error::Status(code, _) => *code,
             _ => EXIT_RL,
         }
     }

@@ -365,3 +365,79 @@ mod tests {
         assert_eq!(build_map(7, &[]).len(), 1);
     }
 }
+
+/// How the current process ended up mapped after [`enter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MapMode {
+    /// Root = the user, 1..N = the subordinate ranges.
+    Subuid,
+    /// Only root = the user.
+    SingleId,
+}
+
+impl MapMode {
+    /// `subuid` or `single-id`, as records store it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapMode::Subuid => "subuid",
+            MapMode::SingleId => "single-id",
+        }
+    }
+}
+
+/// Move the calling process into a new user namespace (and a new mount namespace when `mount`),
+/// mapped like containers are: newuidmap/newgidmap map the subordinate ranges from a helper
+/// child forked beforehand (a process cannot map itself with more than its own id, and once in
+/// the new namespace it can no longer run the setuid helpers). Without ranges or helpers, the
+/// process maps only its own ids, and a one-line warning says how to fix it.
+///
+/// Must be called while the process is single-threaded (unshare(CLONE_NEWUSER) requires it).
+pub fn enter(id: &Identity, mount: bool) -> Result<MapMode, UsernsError> {
+    let me = std::process::id();
+    let uidmap = helper_info("newuidmap").path;
+    let gidmap = helper_info("newgidmap").path;
+    let can_map = !id.subuids.is_empty() && !id.subgids.is_empty();
+    let helper = match (&uidmap, &gidmap, can_map) {
+        (Some(u), Some(g), true) => {
+            let (u, g) = (u.clone(), g.clone());
+            let (umap, gmap) = (
+                build_map(id.uid, &id.subuids),
+                build_map(id.gid, &id.subgids),
+            );
+            Some(
+                sys::spawn_in_new_ns(CloneFlags::empty(), move || {
+                    run_map_helper(&u, me, &umap)?;
+                    run_map_helper(&g, me, &gmap)?;
+                    Ok(String::new())
+                })
+                .map_err(UsernsError::Probe)?,
+            )
+        }
+        _ => None,
+    };
+    let mut flags = CloneFlags::CLONE_NEWUSER;
+    if mount {
+        flags |= CloneFlags::CLONE_NEWNS;
+    }
+    nix::sched::unshare(flags)
+        .map_err(|e| UsernsError::Probe(std::io::Error::other(format!("unshare: {}", e.desc()))))?;
+    let why = match helper.map(|h| h.proceed()) {
+        Some(Ok(Ok(_))) => return Ok(MapMode::Subuid),
+        Some(Ok(Err(e))) => e,
+        Some(Err(e)) => e.to_string(),
+        None if uidmap.is_none() || gidmap.is_none() => {
+            "newuidmap/newgidmap not installed (package uidmap)".to_string()
+        }
+        None => format!("no range for {} in /etc/subuid or /etc/subgid", id.user),
+    };
+    write_self_single_map(id.uid, id.gid)
+        .map_err(|e| UsernsError::Probe(std::io::Error::other(e)))?;
+    eprintln!(
+        "Warning: single-id mapping ({why}): files owned by other users in images keep their \
+         owner only as an xattr; fix: as root, usermod --add-subuids 100000-165535 \
+         --add-subgids 100000-165535 {}",
+        id.user
+    );
+    Ok(MapMode::SingleId)
+}

@@ -5,8 +5,10 @@ pub mod completion;
 pub mod container;
 pub mod image;
 pub mod info;
+pub mod login;
 pub mod network;
 pub mod pending;
+pub mod push;
 pub mod system;
 pub mod version;
 
@@ -70,13 +72,13 @@ pub enum Command {
     Export(Pending),
     /// Run a container's health check [not implemented yet]
     Healthcheck(Pending),
-    /// Show the history of an image [not implemented yet]
-    History(Pending),
+    /// Show the history of an image
+    History(image::HistoryArgs),
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
-    /// List images [not implemented yet]
-    Images(Pending),
+    /// List images
+    Images(image::ImagesArgs),
     /// Create an image from a root file system tarball [not implemented yet]
     Import(Pending),
     /// Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store
@@ -87,10 +89,10 @@ pub enum Command {
     Kill(Pending),
     /// Load images from a docker-archive or oci-archive [not implemented yet]
     Load(Pending),
-    /// Log in to a registry [not implemented yet]
-    Login(Pending),
-    /// Log out of a registry [not implemented yet]
-    Logout(Pending),
+    /// Log in to a registry
+    Login(login::LoginArgs),
+    /// Log out of a registry
+    Logout(login::LogoutArgs),
     /// Fetch the logs of a container [not implemented yet]
     Logs(Pending),
     /// Manage networks
@@ -102,18 +104,18 @@ pub enum Command {
     Port(Pending),
     /// List containers [not implemented yet]
     Ps(Pending),
-    /// Pull an image from a registry [not implemented yet]
-    Pull(Pending),
-    /// Push an image to a registry [not implemented yet]
-    Push(Pending),
+    /// Pull an image from a registry
+    Pull(image::PullArgs),
+    /// Push an image to a registry
+    Push(push::PushArgs),
     /// Rename a container [not implemented yet]
     Rename(Pending),
     /// Restart containers [not implemented yet]
     Restart(Pending),
     /// Remove containers [not implemented yet]
     Rm(Pending),
-    /// Remove images [not implemented yet]
-    Rmi(Pending),
+    /// Remove images
+    Rmi(image::RmiArgs),
     /// Run a command in a new container [not implemented yet]
     Run(Pending),
     /// Save images to an archive [not implemented yet]
@@ -127,16 +129,16 @@ pub enum Command {
     /// Manage rl itself
     #[command(subcommand)]
     System(SystemCommand),
-    /// Add a name to an image [not implemented yet]
-    Tag(Pending),
+    /// Add names to an image
+    Tag(image::TagArgs),
     /// Show the processes of a container [not implemented yet]
     Top(Pending),
     /// Run a command in rl's user namespace (default: your shell) [not implemented yet]
     Unshare(Pending),
     /// Unpause containers [not implemented yet]
     Unpause(Pending),
-    /// Remove a name from an image [not implemented yet]
-    Untag(Pending),
+    /// Remove names from an image
+    Untag(image::UntagArgs),
     /// Show rl's version
     Version(version::VersionArgs),
     /// Manage volumes
@@ -180,6 +182,18 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Info(a) | Command::System(SystemCommand::Info(a)) => info::run(&a),
         Command::Version(a) => version::run(&a),
         Command::Completion(a) => completion::run(&a),
+        Command::Pull(a) => image::run(ImageCommand::Pull(a)).unwrap_or(Ok(())),
+        Command::Images(a) => image::run(ImageCommand::Ls(a)).unwrap_or(Ok(())),
+        Command::Rmi(a) => image::run(ImageCommand::Rm(a)).unwrap_or(Ok(())),
+        Command::Tag(a) => image::run(ImageCommand::Tag(a)).unwrap_or(Ok(())),
+        Command::Untag(a) => image::run(ImageCommand::Untag(a)).unwrap_or(Ok(())),
+        Command::History(a) => image::run(ImageCommand::History(a)).unwrap_or(Ok(())),
+        Command::Push(a) => push::run(&a),
+        Command::Login(a) => login::login(&a),
+        Command::Logout(a) => login::logout(&a),
+        Command::Image(c) => {
+            image::run(c).unwrap_or_else(|| Err(Error::NotImplemented(path.to_string())))
+        }
         _ => Err(Error::NotImplemented(path.to_string())),
     }
 }

@@ -6,5 +6,6 @@ mod support;
 
 mod cli;
 mod docs;
+mod images;
 mod info;
 mod registry_fixtures;

@@ -472,3 +472,10 @@ pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
         TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
     })
 }
+
+/// Give a file or directory the test user created as root to the test user.
+pub fn chown_to_user(env: &TestEnv, p: &Path) {
+    if env.user.drop_from_root {
+        chown(p, Some(env.user.uid), Some(env.user.gid)).expect("chown to the test user");
+    }
+}

@@ -79,9 +79,15 @@ impl Registry {
     /// HTTP Basic auth as [`AUTH_USER`]/[`AUTH_PASSWORD`] (htpasswd, bcrypt).
     /// Panics, with the registry log, if it does not come up.
     pub fn start(auth: bool) -> Registry {
+        Registry::start_with(auth, false)
+    }
+
+    /// Like [`Registry::start`]; with `access_log`, every request is logged to
+    /// `registry.log` (to count what a client fetched).
+    pub fn start_with(auth: bool, access_log: bool) -> Registry {
         let mut failures = String::new();
         for attempt in 1..=START_ATTEMPTS {
-            match Registry::try_start(auth) {
+            match Registry::try_start(auth, access_log) {
                 Ok(registry) => return registry,
                 Err(why) => {
                     let _ = writeln!(failures, "--- attempt {attempt}:\n{why}");
@@ -96,7 +102,7 @@ impl Registry {
         panic!("docker-registry did not start:\n{failures}");
     }
 
-    fn try_start(auth: bool) -> Result<Registry, String> {
+    fn try_start(auth: bool, access_log: bool) -> Result<Registry, String> {
         let parent = registries_dir();
         prune_stale_registry_dirs(&parent);
         let dir = tempfile::Builder::new()
@@ -109,7 +115,7 @@ impl Registry {
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
         let creds = auth.then(|| (AUTH_USER.to_owned(), AUTH_PASSWORD.to_owned()));
-        write_config(&dir, &host, auth);
+        write_config(&dir, &host, auth, access_log);
 
         let log_path = dir.join("registry.log");
         let log = fs::File::create(&log_path).expect("create the registry log");
@@ -273,7 +279,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn write_config(dir: &Path, host: &str, auth: bool) {
+fn write_config(dir: &Path, host: &str, auth: bool, access_log: bool) {
     let storage = dir.join("storage");
     fs::create_dir(&storage).expect("create the registry storage dir");
     let mut config = format!(
@@ -281,7 +287,7 @@ fn write_config(dir: &Path, host: &str, auth: bool) {
 log:
   level: error
   accesslog:
-    disabled: true
+    disabled: {no_access_log}
 storage:
   filesystem:
     rootdirectory: {storage}
@@ -295,6 +301,7 @@ http:
   secret: rl-test-not-a-secret
 ",
         storage = storage.display(),
+        no_access_log = !access_log,
     );
     if auth {
         let htpasswd = dir.join("htpasswd");

@@ -1,0 +1,9 @@
+//! Images: references, the content-addressed store, safe layer extraction, manifests.
+
+pub mod digest;
+pub mod extract;
+pub mod local;
+pub mod manifest;
+pub mod reference;
+pub mod registries;
+pub mod store;
