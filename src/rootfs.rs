@@ -53,15 +53,14 @@ pub fn overlay_support(storage: &Path, refresh: bool) -> Result<OverlayProbe> {
     let kernel = kernel_release();
     let fs_type = fs_type_of(storage);
     let cache = storage.join(PROBE_FILE);
-    if !refresh {
-        if let Some(p) = fs::read(&cache)
+    if !refresh
+        && let Some(p) = fs::read(&cache)
             .ok()
             .and_then(|b| serde_json::from_slice::<OverlayProbe>(&b).ok())
-        {
-            if p.kernel == kernel && p.fs_type == fs_type {
-                return Ok(p);
-            }
-        }
+        && p.kernel == kernel
+        && p.fs_type == fs_type
+    {
+        return Ok(p);
     }
     let (works, options, error) = match probe_overlay(storage) {
         Ok(options) => (true, options, None),

@@ -206,9 +206,25 @@ impl TableTemplate {
     }
 }
 
-/// Docker and podman accept `\t` and `\n` written as two characters in `--format`.
+/// Docker and podman accept `\t` and `\n` written as two characters in `--format`; they are
+/// turned into a tab and a newline in the template's text, not inside actions (where Go string
+/// literals have their own escapes).
 fn unescape(s: &str) -> String {
-    s.replace("\\t", "\t").replace("\\n", "\n")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    loop {
+        let (text, tail) = match rest.find("{{") {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        out.push_str(&text.replace("\\t", "\t").replace("\\n", "\n"));
+        if tail.is_empty() {
+            return out;
+        }
+        let end = tail.find("}}").map_or(tail.len(), |e| e + 2);
+        out.push_str(&tail[..end]);
+        rest = &tail[end..];
+    }
 }
 
 /// Sizes as podman prints them: 1000-based units with three significant digits, as Go's
@@ -409,6 +425,14 @@ mod tests {
         assert_eq!(human_size(212_300), "212kB");
         assert_eq!(human_size(1_500_000_000), "1.5GB");
         assert_eq!(human_size(10_250), "10.2kB");
+    }
+
+    #[test]
+    fn escapes_only_in_text() {
+        assert_eq!(
+            unescape("{{.A}}\\t{{printf \"%s\\n\" .B}}\\n"),
+            "{{.A}}\t{{printf \"%s\\n\" .B}}\n"
+        );
     }
 
     #[test]

@@ -338,10 +338,10 @@ impl DirCache {
     }
 
     fn put(&mut self, key: Vec<u8>, fd: OwnedFd) {
-        if self.slots.len() >= CACHE_SLOTS {
-            if let Some((k, _)) = self.slots.pop() {
-                self.spare_keys.push(k);
-            }
+        if self.slots.len() >= CACHE_SLOTS
+            && let Some((k, _)) = self.slots.pop()
+        {
+            self.spare_keys.push(k);
         }
         self.slots.insert(0, (key, fd));
     }

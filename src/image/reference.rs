@@ -168,26 +168,26 @@ impl Reference {
             })?;
         }
         let (name, tag) = split_tag(rest);
-        if let Some(tag) = tag {
-            if !is_valid_tag(tag) {
-                return Err(ReferenceError::Tag {
-                    input: input(),
-                    tag: tag.to_owned(),
-                });
-            }
+        if let Some(tag) = tag
+            && !is_valid_tag(tag)
+        {
+            return Err(ReferenceError::Tag {
+                input: input(),
+                tag: tag.to_owned(),
+            });
         }
         if name.is_empty() {
             return Err(ReferenceError::MissingName { input: input() });
         }
 
         let (registry, path) = split_registry(name);
-        if let Some(registry) = registry {
-            if !is_valid_registry(registry) {
-                return Err(ReferenceError::Registry {
-                    input: input(),
-                    registry: registry.to_owned(),
-                });
-            }
+        if let Some(registry) = registry
+            && !is_valid_registry(registry)
+        {
+            return Err(ReferenceError::Registry {
+                input: input(),
+                registry: registry.to_owned(),
+            });
         }
         check_path(path, s)?;
 

@@ -271,10 +271,10 @@ impl Store {
             let Some(hex) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
                 continue;
             };
-            if let Ok(id) = Digest::parse(&format!("sha256:{hex}")) {
-                if let Some(r) = self.image(&id) {
-                    out.push(r);
-                }
+            if let Ok(id) = Digest::parse(&format!("sha256:{hex}"))
+                && let Some(r) = self.image(&id)
+            {
+                out.push(r);
             }
         }
         Ok(out)

@@ -137,12 +137,12 @@ async fn pull_one(
         .await
         .map_err(|e| describe(reference, e))?;
     let top_digest = Digest::of(&top_bytes);
-    if let Some(want) = reference.digest() {
-        if top_digest.as_str() != want {
-            return Err(Error::Msg(format!(
-                "{reference}: the registry's manifest does not match the requested digest"
-            )));
-        }
+    if let Some(want) = reference.digest()
+        && top_digest.as_str() != want
+    {
+        return Err(Error::Msg(format!(
+            "{reference}: the registry's manifest does not match the requested digest"
+        )));
     }
     let want = opts.platform.clone().unwrap_or_else(Platform::host);
     let (index, manifest_bytes, manifest_digest, image, manifest_type) =
@@ -615,7 +615,9 @@ impl Progress {
         if !first {
             out.push_str(&format!("\x1b[{}A", self.rows.len()));
         }
-        let secs = elapsed.as_secs_f64().max(0.001);
+        let millis = u64::try_from(elapsed.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         for (name, total, done) in self.rows.iter() {
             let d = done.load(Ordering::Relaxed).min(*total);
             let state = if d >= *total { "done" } else { "copying" };
@@ -623,7 +625,7 @@ impl Progress {
                 "\x1b[2KBlob {name} {state:>8} {:>10} / {:<10} {:>10}/s\n",
                 crate::format::human_size(d),
                 crate::format::human_size(*total),
-                crate::format::human_size((d as f64 / secs) as u64)
+                crate::format::human_size(d.saturating_mul(1000) / millis)
             ));
         }
         let _ = io::stderr().write_all(out.as_bytes());

@@ -82,7 +82,7 @@ fn unbuilt_commands_exit_125_not_implemented() {
     for args in [
         &["run", "-it", "--rm", "debian", "bash"][..],
         &["ps", "-a"],
-        &["image", "ls"],
+        &["image", "build", "."],
         &["volume", "create", "v"],
         &["network", "ls"],
         &["system", "prune", "-f"],

@@ -110,10 +110,9 @@ fn remove_stale_bases() {
         if let Some(pid) = name
             .strip_prefix("rl-it-")
             .and_then(|p| p.parse::<u32>().ok())
+            && !Path::new(&format!("/proc/{pid}")).exists()
         {
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = fs::remove_dir_all(e.path());
-            }
+            let _ = fs::remove_dir_all(e.path());
         }
     }
 }
@@ -382,10 +381,10 @@ impl Drop for TestEnv {
 /// Remove a test tree. Root can remove anything; a normal user may meet files owned by
 /// subordinate ids, which are then left for `rl unshare rm -rf` (reported, not fatal).
 pub fn remove_tree(p: &Path) {
-    if let Err(e) = fs::remove_dir_all(p) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            eprintln!("note: could not remove {}: {e}", p.display());
-        }
+    if let Err(e) = fs::remove_dir_all(p)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!("note: could not remove {}: {e}", p.display());
     }
 }
 
