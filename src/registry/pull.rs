@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -418,14 +419,18 @@ impl<R: Read> Read for Tee<R> {
     }
 }
 
-enum Decoded<R: Read> {
+/// A layer stream decompressed as its media type says.
+pub(crate) enum Decoded<R: Read> {
+    /// Plain tar.
     Plain(R),
+    /// gzip (possibly multi-member).
     Gzip(Box<flate2::read::MultiGzDecoder<R>>),
+    /// zstd.
     Zstd(Box<zstd::stream::read::Decoder<'static, BufReader<R>>>),
 }
 
 impl<R: Read> Decoded<R> {
-    fn new(r: R, c: Compression) -> io::Result<Self> {
+    pub(crate) fn new(r: R, c: Compression) -> io::Result<Self> {
         Ok(match c {
             Compression::None => Decoded::Plain(r),
             Compression::Gzip => Decoded::Gzip(Box::new(flate2::read::MultiGzDecoder::new(r))),
@@ -433,7 +438,7 @@ impl<R: Read> Decoded<R> {
         })
     }
 
-    fn into_inner(self) -> R {
+    pub(crate) fn into_inner(self) -> R {
         match self {
             Decoded::Plain(r) => r,
             Decoded::Gzip(d) => d.into_inner(),
@@ -454,9 +459,9 @@ impl<R: Read> Read for Decoded<R> {
 
 /// The blocking half: stream → blob file (+ extraction), verify, commit. Staging is removed on
 /// any failure. Returns the extracted size when it extracted.
-fn store_layer(
+pub(crate) fn store_layer<R: Read + Send>(
     store: &Store,
-    reader: ChanReader,
+    reader: R,
     layer: &LayerRef,
     compression: Compression,
     extract: bool,
@@ -473,24 +478,8 @@ fn store_layer(
         let mut extracted = None;
         if extract {
             std::fs::create_dir(&layer_tmp).map_err(|e| Error::path("create", &layer_tmp, e))?;
-            let decoded = Decoded::new(tee, compression).map_err(|e| blob_error(layer, &e))?;
-            let mut plain = HashingReader::new(decoded);
-            let stats =
-                extract_layer(&mut plain, &layer_tmp, &ExtractOptions { chown }).map_err(|e| {
-                    match io_source(&e) {
-                        Some(io) => blob_error(layer, io),
-                        None => Error::Msg(format!("layer {}: {e}", layer.digest)),
-                    }
-                })?;
-            io::copy(&mut plain, &mut io::sink()).map_err(|e| blob_error(layer, &e))?;
-            let (decoded, diff, _) = plain.into_parts();
-            if diff != layer.diff_id {
-                return Err(Error::Msg(format!(
-                    "layer {}: uncompressed content does not match diff_id {}",
-                    layer.digest, layer.diff_id
-                )));
-            }
-            tee = decoded.into_inner();
+            let (stats, back) = decode_and_extract(tee, compression, layer, &layer_tmp, chown)?;
+            tee = back;
             for dev in &stats.skipped_devices {
                 eprintln!(
                     "Notice: layer {}: device node {dev} skipped (cannot be created rootless)",
@@ -533,6 +522,126 @@ fn store_layer(
         remove_any(&layer_tmp);
     }
     result
+}
+
+/// Decompression on one core, hashing and extraction on the other: the decoder thread feeds
+/// 256 KiB chunks through a short queue to the extractor. Returns the extraction's stats and the
+/// compressed-side reader (drained to its end) for the blob's digest and size.
+fn decode_and_extract<R: Read + Send>(
+    tee: Tee<R>,
+    compression: Compression,
+    layer: &LayerRef,
+    dest: &Path,
+    chown: bool,
+) -> Result<(crate::image::extract::ExtractStats, Tee<R>)> {
+    const CHUNK: usize = 256 * 1024;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(8);
+        // Err(None): the extractor stopped reading (its own error says why).
+        let decoder = scope.spawn(move || -> Result<Tee<R>, Option<io::Error>> {
+            let mut d = Decoded::new(tee, compression).map_err(Some)?;
+            loop {
+                let mut buf = vec![0u8; CHUNK];
+                let n = match read_full(&mut d, &mut buf) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let copy = io::Error::new(e.kind(), e.to_string());
+                        let _ = tx.send(Err(copy));
+                        return Err(Some(e));
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
+                buf.truncate(n);
+                if tx.send(Ok(buf)).is_err() {
+                    return Err(None);
+                }
+            }
+            drop(tx);
+            let mut tee = d.into_inner();
+            io::copy(&mut tee, &mut io::sink()).map_err(Some)?;
+            Ok(tee)
+        });
+        let mut plain = HashingReader::new(QueueReader {
+            rx,
+            cur: Vec::new(),
+            pos: 0,
+        });
+        let extracted = extract_layer(&mut plain, dest, &ExtractOptions { chown });
+        let drained = io::copy(&mut plain, &mut io::sink());
+        let (queue, diff, _) = plain.into_parts();
+        drop(queue);
+        let decoded = decoder
+            .join()
+            .map_err(|_| Error::Msg(format!("layer {}: decoder thread panicked", layer.digest)))?;
+        let extract_error = |e: crate::image::extract::ExtractError| match io_source(&e) {
+            Some(io) => blob_error(layer, io),
+            None => Error::Msg(format!("layer {}: {e}", layer.digest)),
+        };
+        // A broken download or decompression explains any extraction error that follows it.
+        let tee = match decoded {
+            Ok(t) => t,
+            Err(Some(e)) => return Err(blob_error(layer, &e)),
+            Err(None) => {
+                return Err(match extracted {
+                    Err(e) => extract_error(e),
+                    Ok(_) => {
+                        Error::Msg(format!("layer {}: extraction stopped early", layer.digest))
+                    }
+                });
+            }
+        };
+        let stats = extracted.map_err(extract_error)?;
+        drained.map_err(|e| blob_error(layer, &e))?;
+        if diff != layer.diff_id {
+            return Err(Error::Msg(format!(
+                "layer {}: uncompressed content does not match diff_id {}",
+                layer.digest, layer.diff_id
+            )));
+        }
+        Ok((stats, tee))
+    })
+}
+
+/// Fill `buf` as far as the reader allows (short only at the end).
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The extractor's side of the decoder queue.
+struct QueueReader {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for QueueReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.cur.len() {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.cur = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.pos);
+        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 fn io_source(e: &crate::image::extract::ExtractError) -> Option<&io::Error> {
