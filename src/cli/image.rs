@@ -741,7 +741,18 @@ fn history(a: &HistoryArgs) -> Result<()> {
         .iter()
         .map(|l| ctx.store.layer(&l.diff_id).map_or(0, |r| r.size));
     let mut entries = Vec::new();
-    for h in &config.history {
+    // Images built without history still have layers: one row each, as podman shows them.
+    let synthetic: Vec<manifest::History> = img
+        .record
+        .layers
+        .iter()
+        .map(|_| manifest::History {
+            created: config.created.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let history = if config.history.is_empty() { &synthetic } else { &config.history };
+    for h in history {
         let size = if h.empty_layer {
             0
         } else {
