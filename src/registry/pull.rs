@@ -575,9 +575,12 @@ fn decode_and_extract<R: Read + Send>(
         let decoded = decoder
             .join()
             .map_err(|_| Error::Msg(format!("layer {}: decoder thread panicked", layer.digest)))?;
-        let extract_error = |e: crate::image::extract::ExtractError| match io_source(&e) {
-            Some(io) => blob_error(layer, io),
-            None => Error::Msg(format!("layer {}: {e}", layer.digest)),
+        // A failure to read the stream is the blob's fault; anything else is about an entry.
+        let extract_error = |e: crate::image::extract::ExtractError| match &e {
+            crate::image::extract::ExtractError::Archive { source, .. } => {
+                blob_error(layer, source)
+            }
+            _ => Error::Msg(format!("layer {}: {e}", layer.digest)),
         };
         // A broken download or decompression explains any extraction error that follows it.
         let tee = match decoded {
@@ -642,10 +645,6 @@ impl Read for QueueReader {
         self.pos += n;
         Ok(n)
     }
-}
-
-fn io_source(e: &crate::image::extract::ExtractError) -> Option<&io::Error> {
-    std::error::Error::source(e).and_then(|s| s.downcast_ref::<io::Error>())
 }
 
 fn blob_error(layer: &LayerRef, e: &io::Error) -> Error {

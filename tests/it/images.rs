@@ -460,7 +460,25 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 /// Push a one-layer image made of `tar` to `repo:latest`.
 fn push_layer_image(client: &Client, host: &str, repo: &str, tar: &[u8]) -> String {
-    let layer = gzip(tar);
+    push_layer_image_as(client, host, repo, tar, "gzip")
+}
+
+/// The same with the layer compressed as `compression` (gzip, zstd or none).
+fn push_layer_image_as(
+    client: &Client,
+    host: &str,
+    repo: &str,
+    tar: &[u8],
+    compression: &str,
+) -> String {
+    let (layer, media_type) = match compression {
+        "gzip" => (gzip(tar), "application/vnd.oci.image.layer.v1.tar+gzip"),
+        "zstd" => (
+            zstd::encode_all(tar, 3).unwrap(),
+            "application/vnd.oci.image.layer.v1.tar+zstd",
+        ),
+        _ => (tar.to_vec(), "application/vnd.oci.image.layer.v1.tar"),
+    };
     let diff = sha256_digest(tar);
     let config = serde_json::to_vec(&serde_json::json!({
         "architecture": "amd64", "os": "linux",
@@ -474,7 +492,7 @@ fn push_layer_image(client: &Client, host: &str, repo: &str, tar: &[u8]) -> Stri
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.digest, "size": cd.size},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": ld.digest, "size": ld.size}],
+        "layers": [{"mediaType": media_type, "digest": ld.digest, "size": ld.size}],
     }))
     .unwrap();
     client.push_manifest(
@@ -496,7 +514,13 @@ fn raw_entry(tar: &mut Vec<u8>, name: &str, kind: tar::EntryType, link: &str, da
     }
     h.set_entry_type(kind);
     h.set_size(data.len() as u64);
-    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mode(if kind == tar::EntryType::Directory {
+        0o755
+    } else {
+        0o644
+    });
     h.set_mtime(1);
     h.set_cksum();
     tar.extend_from_slice(h.as_bytes());
@@ -542,98 +566,130 @@ fn hostile_layers_write_nothing_outside_the_store() {
     let canary = env.data.join("canary");
     fs::write(&canary, b"canary").unwrap();
     crate::support::chown_to_user(&env, &canary);
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("dotdot", {
-            let mut t = Vec::new();
-            raw_entry(
-                &mut t,
-                &format!("{up}escape-dotdot"),
-                tar::EntryType::Regular,
-                "",
-                b"x",
-            );
-            raw_entry(
-                &mut t,
-                &format!("{up}canary"),
-                tar::EntryType::Regular,
-                "",
-                b"overwritten",
-            );
-            finish_tar(t)
-        }),
-        ("absolute", {
-            let mut t = Vec::new();
-            raw_entry(
-                &mut t,
-                &format!("{}/escape-abs", env.data.display()),
-                tar::EntryType::Regular,
-                "",
-                b"x",
-            );
-            finish_tar(t)
-        }),
-        ("symlink-parent", {
-            let mut t = Vec::new();
-            raw_entry(&mut t, "evil", tar::EntryType::Symlink, up, b"");
-            raw_entry(
-                &mut t,
-                "evil/escape-symlink",
-                tar::EntryType::Regular,
-                "",
-                b"x",
-            );
-            raw_entry(
-                &mut t,
-                "evil/canary",
-                tar::EntryType::Regular,
-                "",
-                b"overwritten",
-            );
-            raw_entry(
-                &mut t,
-                "abs",
-                tar::EntryType::Symlink,
-                &env.data.display().to_string(),
-                b"",
-            );
-            raw_entry(
-                &mut t,
-                "abs/escape-abs-symlink",
-                tar::EntryType::Regular,
-                "",
-                b"x",
-            );
-            finish_tar(t)
-        }),
-        ("hardlink", {
-            let mut t = Vec::new();
-            raw_entry(
-                &mut t,
-                "hl",
-                tar::EntryType::Link,
-                &format!("{up}canary"),
-                b"",
-            );
-            finish_tar(t)
-        }),
-        ("hardlink-abs", {
-            let mut t = Vec::new();
-            raw_entry(
-                &mut t,
-                "hl",
-                tar::EntryType::Link,
-                &canary.display().to_string(),
-                b"",
-            );
-            finish_tar(t)
-        }),
+    // (name, layer, whether the extractor contains it (pull succeeds) or rejects it).
+    let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+        (
+            "dotdot",
+            {
+                let mut t = Vec::new();
+                raw_entry(
+                    &mut t,
+                    &format!("{up}escape-dotdot"),
+                    tar::EntryType::Regular,
+                    "",
+                    b"x",
+                );
+                raw_entry(
+                    &mut t,
+                    &format!("{up}canary"),
+                    tar::EntryType::Regular,
+                    "",
+                    b"overwritten",
+                );
+                finish_tar(t)
+            },
+            false,
+        ),
+        (
+            "absolute",
+            {
+                let mut t = Vec::new();
+                raw_entry(
+                    &mut t,
+                    &format!("{}/escape-abs", env.data.display()),
+                    tar::EntryType::Regular,
+                    "",
+                    b"x",
+                );
+                finish_tar(t)
+            },
+            true,
+        ),
+        (
+            "symlink-parent",
+            {
+                let mut t = Vec::new();
+                raw_entry(&mut t, "evil", tar::EntryType::Symlink, up, b"");
+                raw_entry(
+                    &mut t,
+                    "evil/escape-symlink",
+                    tar::EntryType::Regular,
+                    "",
+                    b"x",
+                );
+                raw_entry(
+                    &mut t,
+                    "evil/canary",
+                    tar::EntryType::Regular,
+                    "",
+                    b"overwritten",
+                );
+                finish_tar(t)
+            },
+            true,
+        ),
+        (
+            "symlink-absolute-parent",
+            {
+                let mut t = Vec::new();
+                raw_entry(
+                    &mut t,
+                    "abs",
+                    tar::EntryType::Symlink,
+                    &env.data.display().to_string(),
+                    b"",
+                );
+                raw_entry(
+                    &mut t,
+                    "abs/escape-abs-symlink",
+                    tar::EntryType::Regular,
+                    "",
+                    b"x",
+                );
+                finish_tar(t)
+            },
+            false,
+        ),
+        (
+            "hardlink",
+            {
+                let mut t = Vec::new();
+                raw_entry(
+                    &mut t,
+                    "hl",
+                    tar::EntryType::Link,
+                    &format!("{up}canary"),
+                    b"",
+                );
+                finish_tar(t)
+            },
+            false,
+        ),
+        (
+            "hardlink-abs",
+            {
+                let mut t = Vec::new();
+                raw_entry(
+                    &mut t,
+                    "hl",
+                    tar::EntryType::Link,
+                    &canary.display().to_string(),
+                    b"",
+                );
+                finish_tar(t)
+            },
+            false,
+        ),
     ];
     let before = snapshot(&env.root, &env.rl_data());
-    for (name, tar) in &cases {
+    for (name, tar, contained) in &cases {
         let r = push_layer_image(&client, &reg.host, &format!("rl-test/hostile-{name}"), tar);
         let out = env.rl(&["pull", &r]);
-        // Rejected with one line, or contained: either way nothing outside changes.
-        if out.status != 0 {
+        // Contained (written inside the layer) or rejected with one line: either way nothing
+        // outside the store changes.
+        if *contained {
+            out.success();
+        } else {
             out.fails_with(125, "layer");
         }
         let after = snapshot(&env.root, &env.rl_data());
@@ -842,4 +898,60 @@ fn skopeo_reads_what_rl_pushes_and_rl_reads_what_skopeo_copies() {
         .success()
         .json();
     assert_eq!(j, serde_json::json!(fx.small.diff_ids));
+}
+
+#[test]
+fn zstd_and_uncompressed_layers() {
+    let env = TestEnv::new();
+    let reg = crate::support::registry::registry();
+    let client = reg.client();
+    for c in ["zstd", "none"] {
+        let mut t = Vec::new();
+        raw_entry(&mut t, "etc/", tar::EntryType::Directory, "", b"");
+        raw_entry(
+            &mut t,
+            "etc/compression",
+            tar::EntryType::Regular,
+            "",
+            c.as_bytes(),
+        );
+        let tar = finish_tar(t);
+        let r = push_layer_image_as(&client, &reg.host, &format!("rl-test/layer-{c}"), &tar, c);
+        env.rl(&["pull", "-q", &r]).success();
+        let layer = layer_dir(&env, &sha256_digest(&tar));
+        assert_eq!(
+            fs::read(layer.join("etc/compression")).unwrap(),
+            c.as_bytes()
+        );
+    }
+}
+
+#[test]
+fn pull_all_tags() {
+    let env = TestEnv::new();
+    let reg = Registry::start(false);
+    let fx = fixtures();
+    for tag in ["one", "two"] {
+        push_image(
+            &reg.client(),
+            &reg.host,
+            "rl-test/tags",
+            Some(tag),
+            &fx.small,
+        );
+    }
+    let out = env.rl(&["pull", "--all-tags", &format!("{}/rl-test/tags", reg.host)]);
+    assert_eq!(out.success().out().lines().count(), 2);
+    let names = env
+        .rl(&["images", "--format", "{{.Tag}}"])
+        .success()
+        .stdout
+        .clone();
+    assert!(names.contains("one") && names.contains("two"), "{names}");
+    env.rl(&[
+        "pull",
+        "--all-tags",
+        &format!("{}/rl-test/tags:one", reg.host),
+    ])
+    .fails_with(125, "--all-tags");
 }
