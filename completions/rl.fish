@@ -41,11 +41,11 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "healthcheck" -d 'Run a contai
 complete -c rl -n "__fish_rl_needs_command" -f -a "history" -d 'Show the history of an image'
 complete -c rl -n "__fish_rl_needs_command" -f -a "image" -d 'Manage images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "images" -d 'List images'
-complete -c rl -n "__fish_rl_needs_command" -f -a "import" -d 'Create an image from a root file system tarball [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "import" -d 'Create an image from a root file system tarball'
 complete -c rl -n "__fish_rl_needs_command" -f -a "info" -d 'Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store'
 complete -c rl -n "__fish_rl_needs_command" -f -a "inspect" -d 'Display detailed information on containers, images, volumes or networks [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "kill" -d 'Kill running containers with a signal [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive'
 complete -c rl -n "__fish_rl_needs_command" -f -a "login" -d 'Log in to a registry'
 complete -c rl -n "__fish_rl_needs_command" -f -a "logout" -d 'Log out of a registry'
 complete -c rl -n "__fish_rl_needs_command" -f -a "logs" -d 'Fetch the logs of a container [not implemented yet]'
@@ -60,7 +60,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "restart" -d 'Restart containe
 complete -c rl -n "__fish_rl_needs_command" -f -a "rm" -d 'Remove containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "rmi" -d 'Remove images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "run" -d 'Run a command in a new container [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "save" -d 'Save images to an archive [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "save" -d 'Save images to a docker-archive or oci-archive'
 complete -c rl -n "__fish_rl_needs_command" -f -a "start" -d 'Start containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "stats" -d 'Show resource usage of containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "stop" -d 'Stop running containers [not implemented yet]'
@@ -146,16 +146,16 @@ complete -c rl -n "__fish_rl_using_subcommand history" -s h -l help -d 'Print he
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "build" -d 'Build an image from a Containerfile or Dockerfile [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "history" -d 'Show the history of an image'
-complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "import" -d 'Create an image from a root file system tarball [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "import" -d 'Create an image from a root file system tarball'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "inspect" -d 'Display detailed information on images'
-complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "load" -d 'Load images from a docker-archive or oci-archive [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "load" -d 'Load images from a docker-archive or oci-archive'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "ls" -d 'List images'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "list" -d 'List images'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "prune" -d 'Remove unused images'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "pull" -d 'Pull an image from a registry'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "push" -d 'Push an image to a registry'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "rm" -d 'Remove images'
-complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "save" -d 'Save images to an archive [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "save" -d 'Save images to a docker-archive or oci-archive'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "tag" -d 'Add names to an image'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "untag" -d 'Remove names from an image'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
@@ -165,9 +165,14 @@ false\t''"
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from history" -l no-trunc -d 'Do not truncate the output'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Print only the ids'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from import" -s c -l change -d 'Apply a Dockerfile instruction to the image\'s config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME or STOPSIGNAL (repeatable)' -r
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from import" -s m -l message -d 'Comment recorded in the image\'s history' -r
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only the image id (the default: there is no progress output)'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default), or a Go template applied to each image' -r
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from load" -s i -l input -d 'Read the archive from this file (default: stdin, which must not be a terminal)' -r -F
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from load" -s q -l quiet -d 'Print no progress'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from load" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter: reference=, dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE' -r
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -l format -d 'Output format: json, or a Go template (\'table {{.Repository}}\\t{{.ID}}\')' -r
@@ -204,7 +209,12 @@ complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from rm" -s a -l all -d 'Remove all images'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from rm" -s f -l force -d 'Remove the image even when other names point at it, or containers use it'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from save" -s o -l output -d 'Write the archive to this file (default: stdout, which must not be a terminal)' -r -F
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from save" -l format -d 'Archive format' -r -f -a "docker-archive\t'The format of docker save: manifest.json, configs and plain layer tars'
+oci-archive\t'An OCI image layout: oci-layout, index.json and blobs/sha256'"
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from save" -s m -l multi-image-archive -d 'Accepted for podman compatibility: several images always go into one archive'
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from save" -s q -l quiet -d 'Print no progress'
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from tag" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from untag" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand images" -s f -l filter -d 'Filter: reference=, dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE' -r
@@ -215,11 +225,16 @@ complete -c rl -n "__fish_rl_using_subcommand images" -l no-trunc -d 'Do not tru
 complete -c rl -n "__fish_rl_using_subcommand images" -s q -l quiet -d 'Print only image ids'
 complete -c rl -n "__fish_rl_using_subcommand images" -s n -l noheading -d 'Do not print column headings'
 complete -c rl -n "__fish_rl_using_subcommand images" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand import" -s c -l change -d 'Apply a Dockerfile instruction to the image\'s config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME or STOPSIGNAL (repeatable)' -r
+complete -c rl -n "__fish_rl_using_subcommand import" -s m -l message -d 'Comment recorded in the image\'s history' -r
+complete -c rl -n "__fish_rl_using_subcommand import" -s q -l quiet -d 'Print only the image id (the default: there is no progress output)'
 complete -c rl -n "__fish_rl_using_subcommand import" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand info" -s f -l format -d 'Output format: json, or a Go template such as \'{{.Host.Kernel}}\'' -r
 complete -c rl -n "__fish_rl_using_subcommand info" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand kill" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand load" -s i -l input -d 'Read the archive from this file (default: stdin, which must not be a terminal)' -r -F
+complete -c rl -n "__fish_rl_using_subcommand load" -s q -l quiet -d 'Print no progress'
 complete -c rl -n "__fish_rl_using_subcommand load" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand login" -s u -l username -d 'User name' -r
 complete -c rl -n "__fish_rl_using_subcommand login" -s p -l password -d 'Password (prefer --password-stdin: a password on the command line is visible to others)' -r
@@ -272,7 +287,12 @@ complete -c rl -n "__fish_rl_using_subcommand rmi" -s a -l all -d 'Remove all im
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s f -l force -d 'Remove the image even when other names point at it, or containers use it'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand run" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand save" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand save" -s o -l output -d 'Write the archive to this file (default: stdout, which must not be a terminal)' -r -F
+complete -c rl -n "__fish_rl_using_subcommand save" -l format -d 'Archive format' -r -f -a "docker-archive\t'The format of docker save: manifest.json, configs and plain layer tars'
+oci-archive\t'An OCI image layout: oci-layout, index.json and blobs/sha256'"
+complete -c rl -n "__fish_rl_using_subcommand save" -s m -l multi-image-archive -d 'Accepted for podman compatibility: several images always go into one archive'
+complete -c rl -n "__fish_rl_using_subcommand save" -s q -l quiet -d 'Print no progress'
+complete -c rl -n "__fish_rl_using_subcommand save" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rl -n "__fish_rl_using_subcommand start" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand stop" -s h -l help -d 'Print help'

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod container;
 pub mod docs;
 pub mod error;
 pub mod format;
@@ -15,6 +16,7 @@ pub mod info;
 pub mod registry;
 pub mod rootfs;
 pub mod runtime;
+pub mod specgen;
 pub mod store_file;
 pub mod userns;
 pub mod version;

@@ -23,12 +23,12 @@ pub enum ImageCommand {
     Build(Pending),
     /// Show the history of an image
     History(HistoryArgs),
-    /// Create an image from a root file system tarball [not implemented yet]
-    Import(Pending),
+    /// Create an image from a root file system tarball
+    Import(super::archive::ImportArgs),
     /// Display detailed information on images
     Inspect(InspectArgs),
-    /// Load images from a docker-archive or oci-archive [not implemented yet]
-    Load(Pending),
+    /// Load images from a docker-archive or oci-archive
+    Load(super::archive::LoadArgs),
     /// List images
     #[command(visible_alias = "list")]
     Ls(ImagesArgs),
@@ -40,8 +40,8 @@ pub enum ImageCommand {
     Push(super::push::PushArgs),
     /// Remove images
     Rm(RmiArgs),
-    /// Save images to an archive [not implemented yet]
-    Save(Pending),
+    /// Save images to a docker-archive or oci-archive
+    Save(super::archive::SaveArgs),
     /// Add names to an image
     Tag(TagArgs),
     /// Remove names from an image
@@ -60,10 +60,10 @@ pub fn run(cmd: ImageCommand) -> Option<Result<()>> {
         ImageCommand::Rm(a) => rmi(&a),
         ImageCommand::Tag(a) => tag(&a),
         ImageCommand::Untag(a) => untag(&a),
-        ImageCommand::Build(_)
-        | ImageCommand::Import(_)
-        | ImageCommand::Load(_)
-        | ImageCommand::Save(_) => return None,
+        ImageCommand::Import(a) => super::archive::import(&a),
+        ImageCommand::Load(a) => super::archive::load(&a),
+        ImageCommand::Save(a) => super::archive::save(&a),
+        ImageCommand::Build(_) => return None,
     })
 }
 
@@ -751,7 +751,11 @@ fn history(a: &HistoryArgs) -> Result<()> {
             ..Default::default()
         })
         .collect();
-    let history = if config.history.is_empty() { &synthetic } else { &config.history };
+    let history = if config.history.is_empty() {
+        &synthetic
+    } else {
+        &config.history
+    };
     for h in history {
         let size = if h.empty_layer {
             0

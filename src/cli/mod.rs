@@ -1,6 +1,7 @@
 //! The command line: clap definitions (one file per command group), turning arguments into calls,
 //! and the single place where errors become exit statuses.
 
+pub mod archive;
 pub mod completion;
 pub mod container;
 pub mod image;
@@ -79,16 +80,16 @@ pub enum Command {
     Image(ImageCommand),
     /// List images
     Images(image::ImagesArgs),
-    /// Create an image from a root file system tarball [not implemented yet]
-    Import(Pending),
+    /// Create an image from a root file system tarball
+    Import(archive::ImportArgs),
     /// Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store
     Info(info::InfoArgs),
     /// Display detailed information on containers, images, volumes or networks [not implemented yet]
     Inspect(Pending),
     /// Kill running containers with a signal [not implemented yet]
     Kill(Pending),
-    /// Load images from a docker-archive or oci-archive [not implemented yet]
-    Load(Pending),
+    /// Load images from a docker-archive or oci-archive
+    Load(archive::LoadArgs),
     /// Log in to a registry
     Login(login::LoginArgs),
     /// Log out of a registry
@@ -118,8 +119,8 @@ pub enum Command {
     Rmi(image::RmiArgs),
     /// Run a command in a new container [not implemented yet]
     Run(Pending),
-    /// Save images to an archive [not implemented yet]
-    Save(Pending),
+    /// Save images to a docker-archive or oci-archive
+    Save(archive::SaveArgs),
     /// Start containers [not implemented yet]
     Start(Pending),
     /// Show resource usage of containers [not implemented yet]
@@ -189,6 +190,9 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Untag(a) => image::run(ImageCommand::Untag(a)).unwrap_or(Ok(())),
         Command::History(a) => image::run(ImageCommand::History(a)).unwrap_or(Ok(())),
         Command::Push(a) => push::run(&a),
+        Command::Save(a) => archive::save(&a),
+        Command::Load(a) => archive::load(&a),
+        Command::Import(a) => archive::import(&a),
         Command::Login(a) => login::login(&a),
         Command::Logout(a) => login::logout(&a),
         Command::Image(c) => {

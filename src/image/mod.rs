@@ -1,5 +1,6 @@
 //! Images: references, the content-addressed store, safe layer extraction, manifests.
 
+pub mod archive;
 pub mod digest;
 pub mod extract;
 pub mod local;

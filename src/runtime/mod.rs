@@ -1,5 +1,194 @@
-//! Turning a spec and a rootfs into running processes. For now: the small process primitives the
-//! probes and the user-namespace code need. All `unsafe` in rl lives in [`sys`].
+//! Turning an OCI runtime spec and a layer stack into a running process, rootless.
+//!
+//! The calling process has already entered its user namespace (mapped through the subordinate
+//! ids, see [`crate::userns::enter`]) with a new mount namespace. [`run`] then:
+//! 1. unshares the remaining namespaces the spec asks for (uts, ipc, net, cgroup, pid);
+//! 2. blocks the signals it will forward, and forks the container's first process, which is pid 1
+//!    of the new pid namespace;
+//! 3. in that child: mounts the overlay root and the spec's mounts ([`mounts`]), pivots into it,
+//!    applies hostname, rlimits, groups, ids, capabilities and no_new_privs ([`process`]), marks
+//!    every other descriptor close-on-exec and execs. A failure at any step travels to the parent
+//!    over a close-on-exec pipe as `<exit status> <message>`, so the user reads
+//!    "mount /proc: Operation not permitted", never a bare status;
+//! 4. in the parent: forwards signals to the container and returns its exit status (128+N when
+//!    killed by signal N).
+//!
+//! All `unsafe` is in [`sys`].
 
+pub mod mounts;
+pub mod process;
 #[allow(unsafe_code)]
 pub mod sys;
+
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+use nix::sched::CloneFlags;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use crate::error::{EXIT_NOT_FOUND, EXIT_NOT_INVOCABLE, EXIT_RL, Error, Result};
+
+/// What the runtime needs besides the spec.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// The container's directory: `rootfs/` (mount point), `upper/`, `work/`.
+    pub dir: PathBuf,
+    /// Extracted layers, top first (overlay lower directories).
+    pub layers: Vec<PathBuf>,
+    /// Files to bind into the container after its mounts: (host file, container path).
+    pub binds: Vec<(PathBuf, String)>,
+    /// Mount options the overlay probe found working (for example `userxattr`).
+    pub overlay_options: String,
+}
+
+/// Signals `rl run` passes on to the container (sig-proxy).
+const FORWARDED: &[Signal] = &[
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+    Signal::SIGCONT,
+];
+
+fn ns_flags(spec: &Spec) -> CloneFlags {
+    let mut flags = CloneFlags::empty();
+    let Some(linux) = spec.linux() else {
+        return flags;
+    };
+    for ns in linux.namespaces().iter().flatten() {
+        if ns.path().is_some() {
+            continue;
+        }
+        flags |= match ns.typ() {
+            LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
+            LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
+            LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
+            LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+            LinuxNamespaceType::Pid => CloneFlags::CLONE_NEWPID,
+            _ => CloneFlags::empty(),
+        };
+    }
+    flags
+}
+
+/// Run the container to completion in the foreground; returns its exit status.
+pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool) -> Result<i32> {
+    let flags = ns_flags(spec);
+    nix::sched::unshare(flags)
+        .map_err(|e| Error::Msg(format!("create namespaces ({flags:?}): {}", e.desc())))?;
+    let mut forwarded = SigSet::empty();
+    forwarded.add(Signal::SIGCHLD);
+    if sig_proxy {
+        for s in FORWARDED {
+            forwarded.add(*s);
+        }
+    }
+    let mut old = SigSet::empty();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), Some(&mut old))
+        .map_err(|e| Error::Msg(format!("block signals: {}", e.desc())))?;
+    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+    // The closure runs only in the child; the parent keeps its ends through `pipe`.
+    let mut pipe = (Some(err_r), Some(err_w));
+    let child = sys::fork_into(|| {
+        drop(pipe.0.take());
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+        let err = container_main(spec, bundle);
+        match pipe.1.take() {
+            Some(w) => report(w, &err),
+            None => err.code,
+        }
+    })
+    .map_err(|e| Error::io("fork the container process", e))?;
+    drop(pipe.1.take());
+    let setup_error = pipe.0.take().and_then(read_error);
+    let status = wait_forwarding(child, &forwarded);
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    if let Some((code, msg)) = setup_error {
+        return Err(match code {
+            EXIT_NOT_FOUND => Error::CommandNotFound(msg),
+            EXIT_NOT_INVOCABLE => Error::NotInvocable(msg),
+            _ => Error::Msg(msg),
+        });
+    }
+    status
+}
+
+/// A setup failure in the child: the exit status it should map to, and why.
+#[derive(Debug)]
+pub struct SetupError {
+    /// 125, 126 or 127.
+    pub code: i32,
+    /// One line.
+    pub message: String,
+}
+
+impl SetupError {
+    /// An rl failure (125).
+    pub fn rl(message: impl Into<String>) -> Self {
+        SetupError {
+            code: EXIT_RL,
+            message: message.into(),
+        }
+    }
+}
+
+fn report(w: OwnedFd, err: &SetupError) -> i32 {
+    let mut f = std::fs::File::from(w);
+    let _ = write!(f, "{} {}", err.code, err.message);
+    err.code
+}
+
+fn read_error(r: OwnedFd) -> Option<(i32, String)> {
+    let mut text = String::new();
+    let _ = std::fs::File::from(r).read_to_string(&mut text);
+    if text.is_empty() {
+        return None;
+    }
+    let (code, msg) = text.split_once(' ').unwrap_or(("125", text.as_str()));
+    Some((code.parse().unwrap_or(EXIT_RL), msg.to_string()))
+}
+
+/// Wait for the container, passing forwarded signals on; returns its exit status.
+fn wait_forwarding(child: nix::unistd::Pid, set: &SigSet) -> Result<i32> {
+    loop {
+        // Reap first: the child may already be gone.
+        match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(Error::Msg(format!("wait for the container: {}", e.desc()))),
+        }
+        match set.wait() {
+            Ok(Signal::SIGCHLD) => {}
+            Ok(sig) => {
+                let _ = nix::sys::signal::kill(child, sig);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// The container's first process, before exec. Returns only on failure.
+fn container_main(spec: &Spec, bundle: &Bundle) -> SetupError {
+    match setup_and_exec(spec, bundle) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    }
+}
+
+fn setup_and_exec(
+    spec: &Spec,
+    bundle: &Bundle,
+) -> std::result::Result<std::convert::Infallible, SetupError> {
+    let _ = nix::unistd::setsid();
+    mounts::prepare_root(spec, bundle)?;
+    process::finish_and_exec(spec)
+}

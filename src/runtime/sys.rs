@@ -203,3 +203,60 @@ pub fn xattr_len(path: &std::path::Path, name: &str) -> Option<usize> {
     let n = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
     usize::try_from(n).ok()
 }
+
+/// Fork; the child runs `child` (which must end by exec or `_exit`, never return into the
+/// caller). Returns the child's pid in the parent.
+///
+/// Used by the container runtime after the process has entered its namespaces; the caller
+/// guarantees the process is single-threaded (the child allocates).
+pub fn fork_into(child: impl FnOnce() -> i32) -> io::Result<Pid> {
+    if !is_single_threaded() {
+        return Err(io::Error::other(
+            "internal error: container forked from a multi-threaded process",
+        ));
+    }
+    // SAFETY: single-threaded (checked above), so the child is a complete copy with no lock held
+    // by another thread; the child never returns from this function: it ends in `_exit` (or
+    // `child` execs).
+    match unsafe { nix::unistd::fork() }? {
+        ForkResult::Child => {
+            let code = child();
+            // SAFETY: `_exit` skips the parent's atexit handlers and stdio buffers, which the
+            // child shares by copy and must not flush.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => Ok(child),
+    }
+}
+
+/// Mark every file descriptor from `first` up close-on-exec (close_range(2) with
+/// CLOSE_RANGE_CLOEXEC, Linux 5.11+), so nothing rl holds leaks into the container
+/// (CVE-2024-21626 was a leaked directory fd).
+pub fn cloexec_from(first: u32) -> io::Result<()> {
+    // SAFETY: close_range takes plain integers; with CLOSE_RANGE_CLOEXEC it only sets a flag on
+    // descriptors and closes nothing, so no Rust-owned descriptor is invalidated.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Make `fd` the controlling terminal of the calling session (TIOCSCTTY).
+pub fn set_controlling_tty(fd: i32) -> io::Result<()> {
+    // SAFETY: TIOCSCTTY takes an integer argument and reads no memory.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::support::fixtures::{fixtures, push_image, pushed};
 use crate::support::oci::{Client, sha256_digest, sha256_hex};
 use crate::support::registry::{Registry, auth_registry};
-use crate::support::{TestEnv, run_command, wait_until};
+use crate::support::{TestEnv, lookup, run_command, wait_until, xattr};
 
 fn storage(env: &TestEnv) -> PathBuf {
     env.rl_data().join("storage")
@@ -42,43 +42,6 @@ fn host_uid(env: &TestEnv, cuid: u32) -> u32 {
     } else {
         subuid_start(env) + cuid - 1
     }
-}
-
-/// Where `path` is found when the layers (top first) are stacked as overlayfs stacks them, or
-/// None when a whiteout or an opaque directory hides it.
-fn lookup(layers_top_first: &[PathBuf], path: &str) -> Option<PathBuf> {
-    let rel = path.trim_start_matches('/');
-    'layers: for l in layers_top_first {
-        // A whiteout of the path or of a parent, or an opaque parent, ends the search here.
-        let mut prefix = PathBuf::new();
-        let comps: Vec<&str> = rel.split('/').collect();
-        for (i, c) in comps.iter().enumerate() {
-            prefix.push(c);
-            let p = l.join(&prefix);
-            match fs::symlink_metadata(&p) {
-                Ok(m) if m.file_type().is_char_device() && m.rdev() == 0 => return None,
-                Ok(_) if i + 1 == comps.len() => return Some(p),
-                Ok(m) if m.is_dir() => {
-                    if xattr(&p, "user.overlay.opaque").as_deref() == Some(b"y".as_slice()) {
-                        // Lower layers are hidden below this directory.
-                        let rest: PathBuf = comps[i + 1..].iter().collect();
-                        let full = p.join(rest);
-                        return fs::symlink_metadata(&full).ok().map(|_| full);
-                    }
-                }
-                Ok(_) => continue 'layers,
-                Err(_) => continue 'layers,
-            }
-        }
-    }
-    None
-}
-
-fn xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; 4096];
-    let n = rustix::fs::lgetxattr(p, name, &mut buf[..]).ok()?;
-    buf.truncate(n);
-    Some(buf)
 }
 
 fn image_layers_top_first(env: &TestEnv, diff_ids: &[String]) -> Vec<PathBuf> {

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod archive;
 mod cli;
 mod docs;
 mod images;

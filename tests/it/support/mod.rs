@@ -478,3 +478,42 @@ pub fn chown_to_user(env: &TestEnv, p: &Path) {
         chown(p, Some(env.user.uid), Some(env.user.gid)).expect("chown to the test user");
     }
 }
+
+/// Where `path` is found when the layers (top first) are stacked as overlayfs stacks them, or
+/// None when a whiteout or an opaque directory hides it.
+pub fn lookup(layers_top_first: &[PathBuf], path: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let rel = path.trim_start_matches('/');
+    'layers: for l in layers_top_first {
+        // A whiteout of the path or of a parent, or an opaque parent, ends the search here.
+        let mut prefix = PathBuf::new();
+        let comps: Vec<&str> = rel.split('/').collect();
+        for (i, c) in comps.iter().enumerate() {
+            prefix.push(c);
+            let p = l.join(&prefix);
+            match fs::symlink_metadata(&p) {
+                Ok(m) if m.file_type().is_char_device() && m.rdev() == 0 => return None,
+                Ok(_) if i + 1 == comps.len() => return Some(p),
+                Ok(m) if m.is_dir() => {
+                    if xattr(&p, "user.overlay.opaque").as_deref() == Some(b"y".as_slice()) {
+                        // Lower layers are hidden below this directory.
+                        let rest: PathBuf = comps[i + 1..].iter().collect();
+                        let full = p.join(rest);
+                        return fs::symlink_metadata(&full).ok().map(|_| full);
+                    }
+                }
+                Ok(_) => continue 'layers,
+                Err(_) => continue 'layers,
+            }
+        }
+    }
+    None
+}
+
+/// An extended attribute of `p` itself (symlinks not followed), if it has it.
+pub fn xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 4096];
+    let n = rustix::fs::lgetxattr(p, name, &mut buf[..]).ok()?;
+    buf.truncate(n);
+    Some(buf)
+}
