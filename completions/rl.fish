@@ -59,7 +59,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "rename" -d 'Rename a containe
 complete -c rl -n "__fish_rl_needs_command" -f -a "restart" -d 'Restart containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "rm" -d 'Remove containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "rmi" -d 'Remove images'
-complete -c rl -n "__fish_rl_needs_command" -f -a "run" -d 'Run a command in a new container [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "run" -d 'Run a command in a new container (foreground)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "save" -d 'Save images to a docker-archive or oci-archive'
 complete -c rl -n "__fish_rl_needs_command" -f -a "start" -d 'Start containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "stats" -d 'Show resource usage of containers [not implemented yet]'
@@ -286,7 +286,41 @@ complete -c rl -n "__fish_rl_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s a -l all -d 'Remove all images'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s f -l force -d 'Remove the image even when other names point at it, or containers use it'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand run" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand run" -l name -d 'Name of the container' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
+complete -c rl -n "__fish_rl_using_subcommand run" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -s u -l user -d 'User to run as: USER[:GROUP], names or numbers' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l group-add -d 'Additional groups for the user' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l entrypoint -d 'Override the image\'s entrypoint ("" clears it)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -s h -l hostname -d 'Container host name' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l network -d 'Network: none or host (the user-mode stack comes with the networking work)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -s v -l volume -d 'Bind a host path: HOST:CONTAINER[:ro|rw]' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l cap-add -d 'Add capabilities (CAP_NET_RAW, net_raw, ALL)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l cap-drop -d 'Drop capabilities' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l security-opt -d 'Security options: no-new-privileges, mask=PATHS, unmask=PATHS|ALL' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l ulimit -d 'Resource limits: NAME=SOFT[:HARD] (nofile, nproc, core, ...)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l sysctl -d 'Namespaced kernel parameters: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -s l -l label -d 'Labels: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l annotation -d 'Annotations: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l sig-proxy -d 'Pass signals received by rl to the container' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand run" -l stop-signal -d 'Signal that stops the container' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l pull -d 'When to pull the image: missing, always, never, newer' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l platform -d 'Platform for a pulled image: OS/ARCH[/VARIANT]' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -s m -l memory -d 'Memory limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l cpus -d 'CPU limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l pids-limit -d 'Process limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand run" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
+complete -c rl -n "__fish_rl_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c rl -n "__fish_rl_using_subcommand run" -s d -l detach -d 'Run in the background [not implemented yet: needs the per-container monitor]'
+complete -c rl -n "__fish_rl_using_subcommand run" -l rm -d 'Remove the container when it exits'
+complete -c rl -n "__fish_rl_using_subcommand run" -l read-only -d 'Mount the root file system read-only'
+complete -c rl -n "__fish_rl_using_subcommand run" -l privileged -d 'Give the container every capability and no masked paths'
 complete -c rl -n "__fish_rl_using_subcommand save" -s o -l output -d 'Write the archive to this file (default: stdout, which must not be a terminal)' -r -F
 complete -c rl -n "__fish_rl_using_subcommand save" -l format -d 'Archive format' -r -f -a "docker-archive\t'The format of docker save: manifest.json, configs and plain layer tars'
 oci-archive\t'An OCI image layout: oci-layout, index.json and blobs/sha256'"

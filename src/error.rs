@@ -80,6 +80,9 @@ pub enum Error {
     /// Digests.
     #[error(transparent)]
     Digest(#[from] crate::image::digest::DigestError),
+    /// Generating the runtime spec.
+    #[error(transparent)]
+    Spec(#[from] crate::specgen::SpecError),
     /// Registries.
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),

@@ -10,6 +10,7 @@ pub mod login;
 pub mod network;
 pub mod pending;
 pub mod push;
+pub mod run;
 pub mod system;
 pub mod version;
 
@@ -117,8 +118,8 @@ pub enum Command {
     Rm(Pending),
     /// Remove images
     Rmi(image::RmiArgs),
-    /// Run a command in a new container [not implemented yet]
-    Run(Pending),
+    /// Run a command in a new container (foreground)
+    Run(Box<run::RunArgs>),
     /// Save images to a docker-archive or oci-archive
     Save(archive::SaveArgs),
     /// Start containers [not implemented yet]
@@ -190,6 +191,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Untag(a) => image::run(ImageCommand::Untag(a)).unwrap_or(Ok(())),
         Command::History(a) => image::run(ImageCommand::History(a)).unwrap_or(Ok(())),
         Command::Push(a) => push::run(&a),
+        Command::Run(a) => run::run(&a),
         Command::Save(a) => archive::save(&a),
         Command::Load(a) => archive::load(&a),
         Command::Import(a) => archive::import(&a),

@@ -1,11 +1,11 @@
 //! Turning an OCI runtime spec and a layer stack into a running process, rootless.
 //!
 //! The calling process has already entered its user namespace (mapped through the subordinate
-//! ids, see [`crate::userns::enter`]) with a new mount namespace. [`run`] then:
+//! ids, see [`crate::userns::enter`]). [`run`] then:
 //! 1. unshares the remaining namespaces the spec asks for (uts, ipc, net, cgroup, pid);
 //! 2. blocks the signals it will forward, and forks the container's first process, which is pid 1
 //!    of the new pid namespace;
-//! 3. in that child: mounts the overlay root and the spec's mounts ([`mounts`]), pivots into it,
+//! 3. in that child: enters a mount namespace of its own, mounts the overlay root and the spec's mounts ([`mounts`]), pivots into it,
 //!    applies hostname, rlimits, groups, ids, capabilities and no_new_privs ([`process`]), marks
 //!    every other descriptor close-on-exec and execs. A failure at any step travels to the parent
 //!    over a close-on-exec pipe as `<exit status> <message>`, so the user reads
@@ -189,6 +189,10 @@ fn setup_and_exec(
     bundle: &Bundle,
 ) -> std::result::Result<std::convert::Infallible, SetupError> {
     let _ = nix::unistd::setsid();
+    // A mount namespace of the container's own: pivot_root moves the root of every process in
+    // the namespace it runs in, and rl itself must keep the host's.
+    nix::sched::unshare(CloneFlags::CLONE_NEWNS)
+        .map_err(|e| SetupError::rl(format!("create the mount namespace: {}", e.desc())))?;
     mounts::prepare_root(spec, bundle)?;
     process::finish_and_exec(spec)
 }

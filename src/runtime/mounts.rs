@@ -243,7 +243,10 @@ fn mount_one(root: &OwnedFd, m: &Mount) -> Res<()> {
         let extra = flags
             & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
         if !extra.is_empty() {
-            remount(&target.path, extra, &dest)?;
+            // The descriptor opened before the bind names what is now underneath it: open the
+            // destination again to reach the new mount.
+            let mounted = resolve(root, &dest, create)?;
+            remount(&mounted.path, extra, &dest)?;
         }
         return Ok(());
     }
@@ -261,8 +264,9 @@ fn mount_one(root: &OwnedFd, m: &Mount) -> Res<()> {
         // sysfs needs a network namespace of our own; otherwise bind the host's, read-only.
         (Err(nix::errno::Errno::EPERM), "sysfs") => {
             bind(Path::new("/sys"), &target, MsFlags::MS_REC, &dest)?;
+            let mounted = resolve(root, &dest, Create::Dir)?;
             remount(
-                &target.path,
+                &mounted.path,
                 MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
                 &dest,
             )

@@ -49,6 +49,12 @@ pub fn finish_and_exec(spec: &Spec) -> Res<Infallible> {
         std::fs::create_dir_all(cwd)
             .map_err(|e| fail(format!("create the working directory {}", cwd.display()), e))?;
     }
+    nix::unistd::chdir(cwd.as_path()).map_err(|e| {
+        fail(
+            format!("change to the working directory {}", cwd.display()),
+            e.desc(),
+        )
+    })?;
     let args = process.args().clone().unwrap_or_default();
     let env = process.env().clone().unwrap_or_default();
     let program = find_program(args.first().map(String::as_str).unwrap_or(""), &env)?;
@@ -192,12 +198,13 @@ fn set_caps(c: &LinuxCapabilities) -> Res<()> {
     let permitted = to_caps(c.permitted().as_ref())?;
     let inheritable = to_caps(c.inheritable().as_ref())?;
     let ambient = to_caps(c.ambient().as_ref())?;
+    // The kernel wants effective ⊆ permitted after every call: narrow effective first.
+    caps::set(None, caps::CapSet::Effective, &effective)
+        .map_err(|e| fail("set effective capabilities", e))?;
     caps::set(None, caps::CapSet::Permitted, &permitted)
         .map_err(|e| fail("set permitted capabilities", e))?;
     caps::set(None, caps::CapSet::Inheritable, &inheritable)
         .map_err(|e| fail("set inheritable capabilities", e))?;
-    caps::set(None, caps::CapSet::Effective, &effective)
-        .map_err(|e| fail("set effective capabilities", e))?;
     caps::clear(None, caps::CapSet::Ambient).map_err(|e| fail("clear ambient capabilities", e))?;
     for cap in ambient {
         caps::raise(None, caps::CapSet::Ambient, cap)

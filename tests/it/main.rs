@@ -10,3 +10,4 @@ mod docs;
 mod images;
 mod info;
 mod registry_fixtures;
+mod run;

@@ -1,0 +1,480 @@
+//! `rl run` and `rl create` options.
+
+use clap::Args;
+
+/// Options of `rl run` (foreground; detached containers come with the lifecycle work).
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    /// Print help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    /// The image to run
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Command and arguments (default: the image's entrypoint and command)
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
+    /// Keep standard input open (pipe it to the container)
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Run in the background [not implemented yet: needs the per-container monitor]
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Name of the container
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Set an environment variable: KEY=VALUE, or KEY to pass the host's value
+    #[arg(short, long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file (KEY=VALUE lines)
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<std::path::PathBuf>,
+    /// Working directory inside the container
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User to run as: USER[:GROUP], names or numbers
+    #[arg(short, long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Additional groups for the user
+    #[arg(long, value_name = "GROUP")]
+    pub group_add: Vec<String>,
+    /// Override the image's entrypoint ("" clears it)
+    #[arg(long, value_name = "COMMAND", allow_hyphen_values = true)]
+    pub entrypoint: Option<String>,
+    /// Container host name
+    #[arg(short = 'h', long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Network: none or host (the user-mode stack comes with the networking work)
+    #[arg(long, alias = "net", value_name = "MODE", default_value = "none")]
+    pub network: String,
+    /// Mount the root file system read-only
+    #[arg(long)]
+    pub read_only: bool,
+    /// With --read-only, mount tmpfs on /run, /tmp and /var/tmp
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub read_only_tmpfs: bool,
+    /// Mount a tmpfs: PATH[:OPTIONS]
+    #[arg(long, value_name = "PATH[:OPTIONS]")]
+    pub tmpfs: Vec<String>,
+    /// Bind a host path: HOST:CONTAINER[:ro|rw]
+    #[arg(short, long, value_name = "HOST:CONTAINER[:OPTIONS]")]
+    pub volume: Vec<String>,
+    /// Add capabilities (CAP_NET_RAW, net_raw, ALL)
+    #[arg(long, value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop capabilities
+    #[arg(long, value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Give the container every capability and no masked paths
+    #[arg(long)]
+    pub privileged: bool,
+    /// Security options: no-new-privileges, mask=PATHS, unmask=PATHS|ALL
+    #[arg(long, value_name = "OPTION")]
+    pub security_opt: Vec<String>,
+    /// Resource limits: NAME=SOFT[:HARD] (nofile, nproc, core, ...)
+    #[arg(long, value_name = "NAME=SOFT[:HARD]")]
+    pub ulimit: Vec<String>,
+    /// Namespaced kernel parameters: KEY=VALUE
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub sysctl: Vec<String>,
+    /// Labels: KEY=VALUE
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Annotations: KEY=VALUE
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
+    /// Pass signals received by rl to the container
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub sig_proxy: bool,
+    /// Signal that stops the container
+    #[arg(long, value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+    /// When to pull the image: missing, always, never, newer
+    #[arg(long, value_name = "POLICY", default_value = "missing")]
+    pub pull: String,
+    /// Platform for a pulled image: OS/ARCH[/VARIANT]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Memory limit [needs a delegated cgroup v2 subtree]
+    #[arg(short, long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// CPU limit [needs a delegated cgroup v2 subtree]
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<String>,
+    /// Process limit [needs a delegated cgroup v2 subtree]
+    #[arg(long, value_name = "N")]
+    pub pids_limit: Option<String>,
+}
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use super::image::Ctx;
+use crate::container::{self, Record};
+use crate::error::{Error, Result};
+use crate::image::local::{self, LocalImage};
+use crate::image::manifest;
+use crate::specgen::{self, ImageUsers, MountSpec, NetworkMode, RunOptions, SpecInputs};
+use crate::userns::{self, Identity};
+
+fn pairs(v: &[String], what: &str) -> Result<BTreeMap<String, String>> {
+    v.iter()
+        .map(|s| {
+            let (k, val) = s.split_once('=').unwrap_or((s.as_str(), ""));
+            if k.is_empty() {
+                Err(Error::Usage(format!(
+                    "invalid {what} {s:?}: want KEY=VALUE"
+                )))
+            } else {
+                Ok((k.to_string(), val.to_string()))
+            }
+        })
+        .collect()
+}
+
+/// Make sure the image is in the store, pulling it (in a child `rl pull`, so this process stays
+/// single-threaded for the namespaces to come) as `--pull` says.
+fn ensure_image(ctx: &Ctx, a: &RunArgs) -> Result<LocalImage> {
+    let have = local::find(&ctx.store, &ctx.conf, &a.image)?;
+    let pull = match (a.pull.as_str(), &have) {
+        ("always", _) => true,
+        ("missing" | "newer", None) => true,
+        ("missing" | "newer", Some(_)) => false,
+        ("never", None) => {
+            return Err(Error::Msg(format!("{}: image not known", a.image)));
+        }
+        ("never", Some(_)) => false,
+        (other, _) => {
+            return Err(Error::Usage(format!(
+                "invalid --pull {other:?}: want missing, always, never or newer"
+            )));
+        }
+    };
+    if !pull {
+        return have.ok_or_else(|| Error::Msg(format!("{}: image not known", a.image)));
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::io("find the rl binary", e))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("pull").arg("-q");
+    if let Some(p) = &a.platform {
+        cmd.arg("--platform").arg(p);
+    }
+    cmd.arg(&a.image).stdin(Stdio::null()).stdout(Stdio::null());
+    let terminal = std::io::stderr().is_terminal();
+    cmd.stderr(if terminal {
+        Stdio::inherit()
+    } else {
+        Stdio::piped()
+    });
+    let out = cmd.output().map_err(|e| Error::io("run rl pull", e))?;
+    if !out.status.success() {
+        let text = String::from_utf8_lossy(&out.stderr);
+        let msg = text
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("Error: "))
+            .unwrap_or("pulling the image failed");
+        return Err(Error::Msg(msg.to_string()));
+    }
+    local::require(&ctx.store, &ctx.conf, &a.image)
+}
+
+fn volume_mounts(a: &RunArgs) -> Result<Vec<MountSpec>> {
+    let mut out = Vec::new();
+    for v in &a.volume {
+        let parts: Vec<&str> = v.split(':').collect();
+        let (src, dst, opts) = match parts.as_slice() {
+            [s, d] => (*s, *d, ""),
+            [s, d, o] => (*s, *d, *o),
+            [_] => {
+                return Err(Error::NotImplemented(
+                    "run -v CONTAINER-PATH (anonymous volumes)".into(),
+                ));
+            }
+            _ => {
+                return Err(Error::Usage(format!(
+                    "invalid volume {v:?}: want HOST:CONTAINER[:OPTIONS]"
+                )));
+            }
+        };
+        if !src.starts_with('/') {
+            return Err(Error::NotImplemented(format!(
+                "run -v {src}:... (named volumes)"
+            )));
+        }
+        if std::fs::symlink_metadata(src).is_err() {
+            return Err(Error::Msg(format!("bind source {src} does not exist")));
+        }
+        let opts: Vec<&str> = opts.split(',').filter(|o| !o.is_empty()).collect();
+        out.push(MountSpec::bind(src, dst, &opts));
+    }
+    Ok(out)
+}
+
+fn security_opts(a: &RunArgs, opts: &mut RunOptions) -> Result<()> {
+    for s in &a.security_opt {
+        let (k, v) = s.split_once(['=', ':']).unwrap_or((s.as_str(), ""));
+        match (k, v) {
+            ("no-new-privileges", "" | "true") => opts.no_new_privileges = true,
+            ("no-new-privileges", "false") => opts.no_new_privileges = false,
+            ("mask", paths) => opts.masks.extend(paths.split(':').map(String::from)),
+            ("unmask", paths) => opts.unmasks.extend(paths.split(':').map(String::from)),
+            ("label", _) | ("apparmor", _) => {}
+            ("seccomp", _) => {
+                return Err(Error::NotImplemented(
+                    "run --security-opt seccomp=... (no seccomp filter is applied yet)".into(),
+                ));
+            }
+            _ => return Err(Error::Usage(format!("invalid --security-opt {s:?}"))),
+        }
+    }
+    Ok(())
+}
+
+fn rlimit(
+    kind: oci_spec::runtime::PosixRlimitType,
+    r: nix::sys::resource::Resource,
+) -> Option<oci_spec::runtime::PosixRlimit> {
+    let (soft, hard) = nix::sys::resource::getrlimit(r).ok()?;
+    oci_spec::runtime::PosixRlimitBuilder::default()
+        .typ(kind)
+        .soft(soft)
+        .hard(hard)
+        .build()
+        .ok()
+}
+
+fn host_devices() -> Vec<String> {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::read_dir("/dev")
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_char_device()))
+                .map(|e| e.path().display().to_string())
+                .filter(|p| !p.starts_with("/dev/tty") || p == "/dev/tty")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `rl run` in the foreground.
+pub fn run(a: &RunArgs) -> Result<()> {
+    if a.detach {
+        return Err(Error::NotImplemented("run --detach".into()));
+    }
+    if a.tty {
+        return Err(Error::NotImplemented("run --tty".into()));
+    }
+    if a.memory.is_some() || a.cpus.is_some() || a.pids_limit.is_some() {
+        return Err(Error::Msg(
+            "resource limits (--memory, --cpus, --pids-limit) need a cgroup v2 subtree delegated \
+             to your user; rl cannot apply them here (see `rl info`: cgroups)"
+                .into(),
+        ));
+    }
+    let network = match a.network.as_str() {
+        "none" => NetworkMode::None,
+        "host" => NetworkMode::Host,
+        other => {
+            return Err(Error::NotImplemented(format!(
+                "run --network {other} (only none and host for now)"
+            )));
+        }
+    };
+    let ctx = Ctx::load()?;
+    let img = ensure_image(&ctx, a)?;
+    let config = manifest::parse_config(
+        &ctx.store.read_blob(&img.record.id)?,
+        img.record.layers.len(),
+    )?;
+    let layers: Vec<PathBuf> = img
+        .record
+        .layers
+        .iter()
+        .rev()
+        .map(|l| ctx.store.layer_dir(&l.diff_id))
+        .collect();
+    let users = ImageUsers {
+        passwd: container::read_image_file(&layers, "/etc/passwd"),
+        group: container::read_image_file(&layers, "/etc/group"),
+    };
+    let mut opts = RunOptions {
+        command: a.command.clone(),
+        entrypoint: a.entrypoint.clone(),
+        env: a.env.clone(),
+        env_files: a
+            .env_file
+            .iter()
+            .map(|f| std::fs::read_to_string(f).map_err(|e| Error::path("read env file", f, e)))
+            .collect::<Result<_>>()?,
+        workdir: a.workdir.clone(),
+        user: a.user.clone(),
+        group_add: a.group_add.clone(),
+        hostname: a.hostname.clone(),
+        tty: a.tty,
+        interactive: a.interactive,
+        read_only: a.read_only,
+        read_only_tmpfs: a.read_only_tmpfs,
+        tmpfs: a.tmpfs.clone(),
+        mounts: volume_mounts(a)?,
+        cap_add: a.cap_add.clone(),
+        cap_drop: a.cap_drop.clone(),
+        privileged: a.privileged,
+        sysctls: a.sysctl.clone(),
+        ulimits: a.ulimit.clone(),
+        labels: pairs(&a.label, "label")?,
+        annotations: pairs(&a.annotation, "annotation")?,
+        network,
+        stop_signal: a.stop_signal.clone(),
+        ..RunOptions::default()
+    };
+    security_opts(a, &mut opts)?;
+    let ident = Identity::current()?;
+    let probe = crate::rootfs::overlay_support(&ctx.paths.storage(), false)?;
+    if !probe.works {
+        return Err(Error::Msg(format!(
+            "the kernel overlay does not work in a user namespace here ({}); the FUSE overlay is not built yet",
+            probe.error.unwrap_or_default()
+        )));
+    }
+    let full = !ident.subuids.is_empty() && !ident.subgids.is_empty();
+    let uid_map = userns::build_map(ident.uid, if full { &ident.subuids } else { &[] });
+    let gid_map = userns::build_map(ident.gid, if full { &ident.subgids } else { &[] });
+    let rlimits: Vec<_> = [
+        (
+            oci_spec::runtime::PosixRlimitType::RlimitNofile,
+            nix::sys::resource::Resource::RLIMIT_NOFILE,
+        ),
+        (
+            oci_spec::runtime::PosixRlimitType::RlimitNproc,
+            nix::sys::resource::Resource::RLIMIT_NPROC,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(k, r)| rlimit(k, r))
+    .collect();
+    let devices = if a.privileged {
+        host_devices()
+    } else {
+        Vec::new()
+    };
+
+    crate::config::ensure_dir(&ctx.paths.containers())?;
+    let names_lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(ctx.paths.containers().join(".names.lock"))
+        .map_err(|e| Error::io("open the container name lock", e))?;
+    names_lock
+        .lock()
+        .map_err(|e| Error::io("lock container names", e))?;
+    let existing = container::list(&ctx.paths);
+    let id = container::new_id()?;
+    let name = match &a.name {
+        Some(n) if !container::valid_name(n) => {
+            return Err(Error::Usage(format!(
+                "invalid container name {n:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )));
+        }
+        Some(n) => {
+            if let Some(other) = existing.iter().find(|r| &r.name == n) {
+                return Err(Error::Msg(format!(
+                    "the container name \"{n}\" is already in use by {}; remove that container to reuse the name",
+                    &other.id[..12]
+                )));
+            }
+            n.clone()
+        }
+        None => container::generate_name(&id, &|n| existing.iter().any(|r| r.name == n)),
+    };
+    let host_env = |k: &str| std::env::var(k).ok();
+    let spec = specgen::generate(&SpecInputs {
+        image: &config,
+        opts: &opts,
+        users: &users,
+        host_env: &host_env,
+        uid_map: &uid_map,
+        gid_map: &gid_map,
+        container_id: &id,
+        container_name: &name,
+        default_rlimits: &rlimits,
+        host_devices: &devices,
+    })?;
+    let dir = ctx.paths.containers().join(&id);
+    for d in ["rootfs", "upper", "work"] {
+        crate::config::ensure_dir(&dir.join(d))?;
+    }
+    // The upper directory's root is the container's `/`: it must be traversable by every user.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let upper = dir.join("upper");
+        std::fs::set_permissions(&upper, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::path("chmod", &upper, e))?;
+    }
+    let spec_json =
+        serde_json::to_vec_pretty(&spec).map_err(|e| Error::io("encode config.json", e.into()))?;
+    crate::store_file::write_atomic(&dir.join("config.json"), &spec_json)?;
+    let hostname = spec.hostname().clone().unwrap_or_default();
+    let binds = container::write_etc_files(&dir, &hostname, &id, &name, &a.image)?;
+    let mut record = Record {
+        id: id.clone(),
+        name,
+        image_id: img.record.id.hex().to_string(),
+        image_name: a.image.clone(),
+        created: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        state: "created".into(),
+        exit_code: None,
+        command: spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.args().clone())
+            .unwrap_or_default(),
+    };
+    container::save(&dir, &record)?;
+    drop(names_lock);
+
+    let bundle = crate::runtime::Bundle {
+        dir: dir.clone(),
+        layers,
+        binds,
+        overlay_options: probe.options,
+    };
+    if !a.interactive {
+        // Without -i the container reads nothing (docker and podman give it /dev/null).
+        let null = std::fs::File::open("/dev/null").map_err(|e| Error::io("open /dev/null", e))?;
+        nix::unistd::dup2_stdin(&null)
+            .map_err(|e| Error::Msg(format!("redirect stdin: {}", e.desc())))?;
+    }
+    userns::enter(&ident, false)?;
+    let result = crate::runtime::run(&spec, &bundle, a.sig_proxy);
+    if a.rm {
+        crate::image::store::remove_any(&dir);
+    } else {
+        record.state = "exited".into();
+        record.exit_code = Some(match &result {
+            Ok(c) => *c,
+            Err(e) => e.exit_code(),
+        });
+        container::save(&dir, &record)?;
+    }
+    match result? {
+        0 => Ok(()),
+        code => Err(Error::ContainerExit(code)),
+    }
+}

@@ -1,0 +1,377 @@
+//! `rl run` in the foreground: the built-in runtime against the fixture images, as the
+//! unprivileged test user.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+
+use crate::support::TestEnv;
+use crate::support::fixtures::pushed;
+
+fn small() -> &'static str {
+    &pushed().small.reference
+}
+
+fn subuid_start(env: &TestEnv) -> u64 {
+    fs::read_to_string("/etc/subuid")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f[0] == env.user.name).then(|| f[1].parse().unwrap())
+        })
+        .unwrap()
+}
+
+#[test]
+fn exit_codes_and_streams() {
+    let env = TestEnv::new();
+    // The first run pulls the image.
+    env.rl(&["run", "--rm", small(), "true"]).success();
+    env.rl(&["run", "--rm", small(), "sh", "-c", "exit 42"])
+        .status_is(42);
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        small(),
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 1",
+    ]);
+    out.status_is(1);
+    assert_eq!(out.stdout, "out\n");
+    assert_eq!(out.stderr, "err\n");
+    env.rl(&["run", "--rm", small(), "no-such-command"])
+        .fails_with(127, "executable file `no-such-command` not found");
+    env.rl(&["run", "--rm", small(), "/etc/passwd"])
+        .fails_with(126, "permission denied");
+    env.rl(&["run", "--rm", small(), "/"])
+        .fails_with(126, "is a directory");
+    let big = env.rl(&["run", "--rm", small(), "seq", "1", "200000"]);
+    big.success();
+    assert_eq!(big.stdout.lines().count(), 200_000);
+    assert_eq!(big.stdout.lines().last(), Some("200000"));
+    assert_eq!(
+        fs::read_dir(env.rl_data().join("containers"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .count(),
+        0,
+        "--rm left a container"
+    );
+}
+
+#[test]
+fn stdin_only_with_interactive() {
+    let env = TestEnv::new();
+    let out = env.rl_with(
+        &["run", "--rm", "-i", small(), "cat"],
+        Some(b"piped input\n"),
+    );
+    assert_eq!(out.success().stdout, "piped input\n");
+    let out = env.rl_with(&["run", "--rm", small(), "cat"], Some(b"ignored\n"));
+    assert_eq!(out.success().stdout, "");
+}
+
+#[test]
+fn image_config_and_flags() {
+    let env = TestEnv::new();
+    let multi = &pushed().multi.reference;
+    // Entrypoint ["/bin/sh","-c"], Cmd ["echo hello"], WorkingDir /work, User 1000:1000, FOO=bar.
+    assert_eq!(env.rl(&["run", "--rm", multi]).success().out(), "hello");
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        multi,
+        "echo $FOO $(pwd) $(id -u):$(id -g) $HOME",
+    ]);
+    assert_eq!(out.success().out(), "bar /work 1000:1000 /home/user");
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "-e",
+        "FOO=baz",
+        "-e",
+        "NEW=1",
+        "-w",
+        "/tmp/new",
+        "-u",
+        "0",
+        multi,
+        "echo $FOO $NEW $(pwd) $(id -u)",
+    ]);
+    assert_eq!(out.success().out(), "baz 1 /tmp/new 0");
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "",
+        multi,
+        "echo",
+        "no",
+        "shell",
+    ]);
+    assert_eq!(out.success().out(), "no shell");
+    let out = env.rl(&["run", "--rm", "-u", "nobody", small(), "id"]);
+    assert!(
+        out.success().stdout.starts_with("uid=65534(nobody)"),
+        "{}",
+        out.stdout
+    );
+    env.rl(&["run", "--rm", "-u", "nosuchuser", small(), "id"])
+        .fails_with(125, "unable to find user nosuchuser");
+    let out = env.rl(&["run", "--rm", "--hostname", "box1", small(), "hostname"]);
+    assert_eq!(out.success().out(), "box1");
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        small(),
+        "cat",
+        "/etc/hostname",
+        "/run/.containerenv",
+    ]);
+    out.success().stdout_has("engine=\"rl-");
+}
+
+#[test]
+fn ids_are_mapped_through_the_subuid_range() {
+    let env = TestEnv::new();
+    let map = env
+        .rl(&["run", "--rm", small(), "cat", "/proc/self/uid_map"])
+        .success()
+        .stdout
+        .clone();
+    let rows: Vec<Vec<u64>> = map
+        .lines()
+        .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows[0], vec![0, u64::from(env.user.uid), 1]);
+    assert_eq!(rows[1], vec![1, subuid_start(&env), 65536]);
+    let vol = env.root.join("vol");
+    fs::create_dir(&vol).unwrap();
+    fs::set_permissions(&vol, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    crate::support::chown_to_user(&env, &vol);
+    let spec = format!("{}:/data", vol.display());
+    env.rl(&["run", "--rm", "-v", &spec, small(), "sh", "-c", "echo root > /data/by-root; chown 1000:1000 /data; su -s /bin/sh user -c 'echo u > /data/by-user' 2>/dev/null || (echo u > /data/by-user && chown 1000 /data/by-user)"]).success();
+    assert_eq!(
+        fs::metadata(vol.join("by-root")).unwrap().uid(),
+        env.user.uid
+    );
+    assert_eq!(
+        u64::from(fs::metadata(vol.join("by-user")).unwrap().uid()),
+        subuid_start(&env) + 999
+    );
+    // A read-only bind cannot be written.
+    let ro = format!("{}:/data:ro", vol.display());
+    env.rl(&[
+        "run",
+        "--rm",
+        "-v",
+        &ro,
+        small(),
+        "sh",
+        "-c",
+        "echo x > /data/nope",
+    ])
+    .status_is(1);
+    assert!(!vol.join("nope").exists());
+    env.rl(&["run", "--rm", "-v", "/no/such/dir:/x", small(), "true"])
+        .fails_with(125, "bind source /no/such/dir does not exist");
+}
+
+#[test]
+fn security_defaults_seen_from_inside() {
+    let env = TestEnv::new();
+    let status = env
+        .rl(&["run", "--rm", small(), "cat", "/proc/self/status"])
+        .success()
+        .stdout
+        .clone();
+    let cap = |k: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(str::trim)
+            .unwrap()
+            .to_string()
+    };
+    // podman's default capability set.
+    assert_eq!(cap("CapEff:"), "00000000800405fb");
+    assert_eq!(cap("CapBnd:"), "00000000800405fb");
+    assert_eq!(cap("CapAmb:"), "0000000000000000");
+    let user = env
+        .rl(&[
+            "run",
+            "--rm",
+            "-u",
+            "1000",
+            small(),
+            "cat",
+            "/proc/self/status",
+        ])
+        .success()
+        .stdout
+        .clone();
+    assert!(user.contains("CapEff:\t0000000000000000"), "{user}");
+    let nnp = env
+        .rl(&[
+            "run",
+            "--rm",
+            "--security-opt",
+            "no-new-privileges",
+            small(),
+            "cat",
+            "/proc/self/status",
+        ])
+        .success()
+        .stdout
+        .clone();
+    assert!(nnp.contains("NoNewPrivs:\t1"), "{nnp}");
+    // Masked paths read as empty, /proc/sys is read-only, host processes are invisible.
+    assert_eq!(
+        env.rl(&["run", "--rm", small(), "cat", "/proc/keys"])
+            .success()
+            .stdout,
+        ""
+    );
+    env.rl(&[
+        "run",
+        "--rm",
+        small(),
+        "sh",
+        "-c",
+        "echo 1 > /proc/sys/kernel/ns_last_pid",
+    ])
+    .status_is(1);
+    let pids = env
+        .rl(&[
+            "run",
+            "--rm",
+            small(),
+            "sh",
+            "-c",
+            "ls /proc | grep -c '^[0-9]'",
+        ])
+        .success()
+        .out()
+        .to_string();
+    assert!(
+        pids.parse::<u32>().unwrap() <= 3,
+        "host pids visible: {pids}"
+    );
+    // No descriptor of rl leaks in: only 0, 1, 2 (and the one ls opens).
+    let fds = env
+        .rl(&["run", "--rm", small(), "ls", "/proc/self/fd"])
+        .success()
+        .stdout
+        .clone();
+    let n: Vec<&str> = fds.split_whitespace().collect();
+    assert!(n.len() <= 4, "leaked descriptors: {fds}");
+    let privileged = env
+        .rl(&[
+            "run",
+            "--rm",
+            "--privileged",
+            small(),
+            "cat",
+            "/proc/self/status",
+        ])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        !privileged.contains("CapEff:\t00000000800405fb"),
+        "--privileged keeps the default set"
+    );
+    let dropped = env
+        .rl(&[
+            "run",
+            "--rm",
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "chown",
+            small(),
+            "cat",
+            "/proc/self/status",
+        ])
+        .success()
+        .stdout
+        .clone();
+    assert!(dropped.contains("CapEff:\t0000000000000001"), "{dropped}");
+}
+
+#[test]
+fn read_only_root_and_tmpfs() {
+    let env = TestEnv::new();
+    env.rl(&[
+        "run",
+        "--rm",
+        "--read-only",
+        small(),
+        "sh",
+        "-c",
+        "echo x > /x",
+    ])
+    .status_is(1);
+    env.rl(&[
+        "run",
+        "--rm",
+        "--read-only",
+        small(),
+        "sh",
+        "-c",
+        "echo x > /tmp/x && cat /tmp/x",
+    ])
+    .success();
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "--tmpfs",
+        "/scratch",
+        small(),
+        "sh",
+        "-c",
+        "grep ' /scratch ' /proc/mounts",
+    ]);
+    out.success().stdout_has("tmpfs");
+}
+
+#[test]
+fn containers_without_rm_are_recorded_and_bad_input_leaves_nothing() {
+    let env = TestEnv::new();
+    env.rl(&["run", "--name", "keep", small(), "sh", "-c", "exit 3"])
+        .status_is(3);
+    let dirs: Vec<_> = fs::read_dir(env.rl_data().join("containers"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 1);
+    let rec: serde_json::Value =
+        serde_json::from_slice(&fs::read(dirs[0].path().join("container.json")).unwrap()).unwrap();
+    assert_eq!(rec["name"], "keep");
+    assert_eq!(rec["exitCode"], 3);
+    assert_eq!(rec["state"], "exited");
+    env.rl(&["run", "--name", "keep", small(), "true"])
+        .fails_with(125, "already in use");
+    env.rl(&[
+        "run",
+        "--rm",
+        "--pull",
+        "never",
+        "127.0.0.1:1/nothing:here",
+        "true",
+    ])
+    .fails_with(125, "image not known");
+    env.rl(&["run", "--rm", "--memory", "10m", small(), "true"])
+        .fails_with(125, "cgroup v2");
+    env.rl(&["run", "--rm", "--network", "bridge", small(), "true"])
+        .fails_with(125, "not implemented yet");
+    let after: Vec<_> = fs::read_dir(env.rl_data().join("containers"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
+    assert_eq!(after.len(), 1, "a failed run left a container behind");
+}
