@@ -275,9 +275,6 @@ pub fn run(a: &RunArgs) -> Result<()> {
     if a.detach {
         return Err(Error::NotImplemented("run --detach".into()));
     }
-    if a.tty {
-        return Err(Error::NotImplemented("run --tty".into()));
-    }
     if a.memory.is_some() || a.cpus.is_some() || a.pids_limit.is_some() {
         return Err(Error::Msg(
             "resource limits (--memory, --cpus, --pids-limit) need a cgroup v2 subtree delegated \
@@ -455,6 +452,11 @@ pub fn run(a: &RunArgs) -> Result<()> {
         binds,
         overlay_options: probe.options,
     };
+    let console = if a.tty {
+        Some(crate::runtime::console::Console::new()?)
+    } else {
+        None
+    };
     if !a.interactive {
         // Without -i the container reads nothing (docker and podman give it /dev/null).
         let null = std::fs::File::open("/dev/null").map_err(|e| Error::io("open /dev/null", e))?;
@@ -462,7 +464,11 @@ pub fn run(a: &RunArgs) -> Result<()> {
             .map_err(|e| Error::Msg(format!("redirect stdin: {}", e.desc())))?;
     }
     userns::enter(&ident, false)?;
-    let result = crate::runtime::run(&spec, &bundle, a.sig_proxy);
+    let stdio = crate::runtime::Stdio {
+        console,
+        interactive: a.interactive,
+    };
+    let result = crate::runtime::run(&spec, &bundle, a.sig_proxy, stdio);
     if a.rm {
         crate::image::store::remove_any(&dir);
     } else {

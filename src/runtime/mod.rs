@@ -15,6 +15,7 @@
 //!
 //! All `unsafe` is in [`sys`].
 
+pub mod console;
 pub mod mounts;
 pub mod process;
 #[allow(unsafe_code)]
@@ -77,8 +78,17 @@ fn ns_flags(spec: &Spec) -> CloneFlags {
     flags
 }
 
+/// How the container's stdio is wired.
+#[derive(Debug, Default)]
+pub struct Stdio {
+    /// `-t`: a pseudo-terminal.
+    pub console: Option<console::Console>,
+    /// `-i`: rl's stdin goes to the container.
+    pub interactive: bool,
+}
+
 /// Run the container to completion in the foreground; returns its exit status.
-pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool) -> Result<i32> {
+pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool, stdio: Stdio) -> Result<i32> {
     let flags = ns_flags(spec);
     nix::sched::unshare(flags)
         .map_err(|e| Error::Msg(format!("create namespaces ({flags:?}): {}", e.desc())))?;
@@ -89,6 +99,13 @@ pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool) -> Result<i32> {
             forwarded.add(*s);
         }
     }
+    if stdio.console.is_some() {
+        forwarded.add(Signal::SIGWINCH);
+    }
+    let (master, slave) = match stdio.console {
+        Some(c) => (Some(c.master), Some(c.slave)),
+        None => (None, None),
+    };
     let mut old = SigSet::empty();
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), Some(&mut old))
         .map_err(|e| Error::Msg(format!("block signals: {}", e.desc())))?;
@@ -99,7 +116,7 @@ pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool) -> Result<i32> {
     let child = sys::fork_into(|| {
         drop(pipe.0.take());
         let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-        let err = container_main(spec, bundle);
+        let err = container_main(spec, bundle, slave.as_ref());
         match pipe.1.take() {
             Some(w) => report(w, &err),
             None => err.code,
@@ -107,8 +124,16 @@ pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool) -> Result<i32> {
     })
     .map_err(|e| Error::io("fork the container process", e))?;
     drop(pipe.1.take());
+    drop(slave);
+    let mut relay = match master {
+        Some(m) => Some(console::Relay::start(m, stdio.interactive)?),
+        None => None,
+    };
     let setup_error = pipe.0.take().and_then(read_error);
-    let status = wait_forwarding(child, &forwarded);
+    let status = wait_forwarding(child, &forwarded, relay.as_mut());
+    if let Some(r) = relay {
+        r.finish();
+    }
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     if let Some((code, msg)) = setup_error {
         return Err(match code {
@@ -156,29 +181,104 @@ fn read_error(r: OwnedFd) -> Option<(i32, String)> {
 }
 
 /// Wait for the container, passing forwarded signals on; returns its exit status.
-fn wait_forwarding(child: nix::unistd::Pid, set: &SigSet) -> Result<i32> {
+fn wait_forwarding(
+    child: nix::unistd::Pid,
+    set: &SigSet,
+    relay: Option<&mut console::Relay>,
+) -> Result<i32> {
+    match relay {
+        None => wait_plain(child, set),
+        Some(r) => wait_relaying(child, set, r),
+    }
+}
+
+fn reaped(child: nix::unistd::Pid) -> Result<Option<i32>> {
+    loop {
+        return match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => Ok(Some(code)),
+            Ok(WaitStatus::Signaled(_, sig, _)) => Ok(Some(128 + sig as i32)),
+            Ok(_) => Ok(None),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => Err(Error::Msg(format!("wait for the container: {}", e.desc()))),
+        };
+    }
+}
+
+fn wait_plain(child: nix::unistd::Pid, set: &SigSet) -> Result<i32> {
     loop {
         // Reap first: the child may already be gone.
-        match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
-            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(Error::Msg(format!("wait for the container: {}", e.desc()))),
+        if let Some(code) = reaped(child)? {
+            return Ok(code);
         }
         match set.wait() {
-            Ok(Signal::SIGCHLD) => {}
+            Ok(Signal::SIGCHLD) | Err(_) => {}
             Ok(sig) => {
                 let _ = nix::sys::signal::kill(child, sig);
             }
-            Err(_) => {}
+        }
+    }
+}
+
+/// With a terminal: poll the signals, the pty master and stdin together.
+fn wait_relaying(child: nix::unistd::Pid, set: &SigSet, relay: &mut console::Relay) -> Result<i32> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    use std::os::fd::AsFd;
+    let sfd = SignalFd::with_flags(set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(|e| Error::Msg(format!("signalfd: {}", e.desc())))?;
+    let mut output_open = true;
+    loop {
+        if let Some(code) = reaped(child)? {
+            // The last output may still be in the pty.
+            if output_open {
+                relay.pump_output();
+            }
+            return Ok(code);
+        }
+        let stdin = std::io::stdin();
+        let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        if output_open {
+            fds.push(PollFd::new(relay.master().as_fd(), PollFlags::POLLIN));
+        }
+        let want_stdin = relay.wants_stdin();
+        if want_stdin {
+            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+        }
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(Error::Msg(format!("poll: {}", e.desc()))),
+        }
+        let ready = |i: usize| {
+            fds.get(i)
+                .and_then(PollFd::revents)
+                .is_some_and(|r| !r.is_empty())
+        };
+        let (sig_ready, out_ready) = (ready(0), output_open && ready(1));
+        let in_ready = want_stdin && ready(if output_open { 2 } else { 1 });
+        drop(fds);
+        if out_ready {
+            output_open = relay.pump_output();
+        }
+        if in_ready {
+            relay.pump_input();
+        }
+        if sig_ready {
+            while let Ok(Some(info)) = sfd.read_signal() {
+                match Signal::try_from(i32::try_from(info.ssi_signo).unwrap_or(0)) {
+                    Ok(Signal::SIGCHLD) | Err(_) => {}
+                    Ok(Signal::SIGWINCH) => relay.resize(),
+                    Ok(sig) => {
+                        let _ = nix::sys::signal::kill(child, sig);
+                    }
+                }
+            }
         }
     }
 }
 
 /// The container's first process, before exec. Returns only on failure.
-fn container_main(spec: &Spec, bundle: &Bundle) -> SetupError {
-    match setup_and_exec(spec, bundle) {
+fn container_main(spec: &Spec, bundle: &Bundle, console: Option<&OwnedFd>) -> SetupError {
+    match setup_and_exec(spec, bundle, console) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -187,8 +287,13 @@ fn container_main(spec: &Spec, bundle: &Bundle) -> SetupError {
 fn setup_and_exec(
     spec: &Spec,
     bundle: &Bundle,
+    console: Option<&OwnedFd>,
 ) -> std::result::Result<std::convert::Infallible, SetupError> {
     let _ = nix::unistd::setsid();
+    if let Some(slave) = console {
+        console::attach_slave(slave)
+            .map_err(|e| SetupError::rl(format!("attach the terminal: {e}")))?;
+    }
     // A mount namespace of the container's own: pivot_root moves the root of every process in
     // the namespace it runs in, and rl itself must keep the host's.
     nix::sched::unshare(CloneFlags::CLONE_NEWNS)

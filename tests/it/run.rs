@@ -375,3 +375,51 @@ fn containers_without_rm_are_recorded_and_bad_input_leaves_nothing() {
         .collect();
     assert_eq!(after.len(), 1, "a failed run left a container behind");
 }
+
+#[test]
+fn tty_gets_a_pty_with_the_terminal_size() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    // `script` gives rl a terminal of 33 rows and 99 columns.
+    let inner = format!(
+        "stty cols 99 rows 33; {} run -it --rm {} sh -c 'test -t 0 && test -t 1 && stty size; exit 5'",
+        crate::support::rl_binary().display(),
+        small()
+    );
+    let mut c = env.command("script");
+    c.args(["-qec", &inner, "/dev/null"]);
+    let out = crate::support::run_command(c, None, "script rl run -it");
+    out.status_is(5).stdout_has("33 99");
+}
+
+#[test]
+fn signals_reach_the_container() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    let mut c = env.command(crate::support::rl_binary());
+    c.args([
+        "run",
+        "--rm",
+        small(),
+        "sh",
+        "-c",
+        "trap 'echo got TERM; exit 7' TERM; echo ready; while true; do sleep 0.05; done",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    assert_eq!(&first, b"ready\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id().cast_signed()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(7), "rest: {rest}");
+    assert_eq!(rest, "got TERM\n");
+}
