@@ -67,7 +67,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "stop" -d 'Stop running contai
 complete -c rl -n "__fish_rl_needs_command" -f -a "system" -d 'Manage rl itself'
 complete -c rl -n "__fish_rl_needs_command" -f -a "tag" -d 'Add names to an image'
 complete -c rl -n "__fish_rl_needs_command" -f -a "top" -d 'Show the processes of a container [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "unshare" -d 'Run a command in rl\'s user namespace (default: your shell) [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "unshare" -d 'Run a command in rl\'s user namespace (default: your shell)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "unpause" -d 'Unpause containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "untag" -d 'Remove names from an image'
 complete -c rl -n "__fish_rl_needs_command" -f -a "version" -d 'Show rl\'s version'
@@ -301,7 +301,7 @@ complete -c rl -n "__fish_rl_using_subcommand run" -l tmpfs -d 'Mount a tmpfs: P
 complete -c rl -n "__fish_rl_using_subcommand run" -s v -l volume -d 'Bind a host path: HOST:CONTAINER[:ro|rw]' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l cap-add -d 'Add capabilities (CAP_NET_RAW, net_raw, ALL)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l cap-drop -d 'Drop capabilities' -r
-complete -c rl -n "__fish_rl_using_subcommand run" -l security-opt -d 'Security options: no-new-privileges, mask=PATHS, unmask=PATHS|ALL' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined|FILE, mask=PATHS, unmask=PATHS|ALL' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l ulimit -d 'Resource limits: NAME=SOFT[:HARD] (nofile, nproc, core, ...)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l sysctl -d 'Namespaced kernel parameters: KEY=VALUE' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -s l -l label -d 'Labels: KEY=VALUE' -r

@@ -83,6 +83,9 @@ pub enum Error {
     /// Generating the runtime spec.
     #[error(transparent)]
     Spec(#[from] crate::specgen::SpecError),
+    /// Seccomp profiles and filters.
+    #[error(transparent)]
+    Seccomp(#[from] crate::runtime::seccomp::SeccompError),
     /// Registries.
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),

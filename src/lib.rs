@@ -18,5 +18,6 @@ pub mod rootfs;
 pub mod runtime;
 pub mod specgen;
 pub mod store_file;
+pub mod timing;
 pub mod userns;
 pub mod version;

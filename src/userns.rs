@@ -233,6 +233,38 @@ pub fn run_map_helper(helper: &Path, pid: u32, maps: &[IdMapping]) -> Result<(),
     }
 }
 
+/// Run several map helpers against `pid` concurrently; the first failure in the helpers' words.
+pub fn run_map_helpers(jobs: &[(&Path, &[IdMapping])], pid: u32) -> Result<(), String> {
+    let mut children = Vec::new();
+    for (helper, maps) in jobs {
+        let child = Command::new(helper)
+            .arg(pid.to_string())
+            .args(map_args(maps))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("run {}: {e}", helper.display()))?;
+        children.push((helper, child));
+    }
+    let mut first = None;
+    for (helper, child) in children {
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("wait for {}: {e}", helper.display()))?;
+        if !out.status.success() && first.is_none() {
+            let msg = String::from_utf8_lossy(&out.stderr);
+            first = Some(format!(
+                "{} failed ({}): {}",
+                helper.display(),
+                out.status,
+                msg.trim().lines().next().unwrap_or("no message")
+            ));
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
 /// Write a single-id map for the calling process, which has just entered a new user namespace
 /// (own uid and gid become 0). Needs no helper: a process may map its own ids after denying
 /// setgroups.
@@ -407,8 +439,8 @@ pub fn enter(id: &Identity, mount: bool) -> Result<MapMode, UsernsError> {
             );
             Some(
                 sys::spawn_in_new_ns(CloneFlags::empty(), move || {
-                    run_map_helper(&u, me, &umap)?;
-                    run_map_helper(&g, me, &gmap)?;
+                    // Both helpers at once: each is a setuid exec of a couple of ms.
+                    run_map_helpers(&[(&u, &umap), (&g, &gmap)], me)?;
                     Ok(String::new())
                 })
                 .map_err(UsernsError::Probe)?,

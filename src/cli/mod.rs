@@ -12,6 +12,7 @@ pub mod pending;
 pub mod push;
 pub mod run;
 pub mod system;
+pub mod unshare;
 pub mod version;
 
 use std::ffi::OsString;
@@ -135,8 +136,8 @@ pub enum Command {
     Tag(image::TagArgs),
     /// Show the processes of a container [not implemented yet]
     Top(Pending),
-    /// Run a command in rl's user namespace (default: your shell) [not implemented yet]
-    Unshare(Pending),
+    /// Run a command in rl's user namespace (default: your shell)
+    Unshare(unshare::UnshareArgs),
     /// Unpause containers [not implemented yet]
     Unpause(Pending),
     /// Remove names from an image
@@ -192,6 +193,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::History(a) => image::run(ImageCommand::History(a)).unwrap_or(Ok(())),
         Command::Push(a) => push::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Unshare(a) => unshare::run(&a),
         Command::Save(a) => archive::save(&a),
         Command::Load(a) => archive::load(&a),
         Command::Import(a) => archive::import(&a),

@@ -79,7 +79,7 @@ pub struct RunArgs {
     /// Give the container every capability and no masked paths
     #[arg(long)]
     pub privileged: bool,
-    /// Security options: no-new-privileges, mask=PATHS, unmask=PATHS|ALL
+    /// Security options: no-new-privileges, seccomp=unconfined|FILE, mask=PATHS, unmask=PATHS|ALL
     #[arg(long, value_name = "OPTION")]
     pub security_opt: Vec<String>,
     /// Resource limits: NAME=SOFT[:HARD] (nofile, nproc, core, ...)
@@ -233,15 +233,46 @@ fn security_opts(a: &RunArgs, opts: &mut RunOptions) -> Result<()> {
             ("mask", paths) => opts.masks.extend(paths.split(':').map(String::from)),
             ("unmask", paths) => opts.unmasks.extend(paths.split(':').map(String::from)),
             ("label", _) | ("apparmor", _) => {}
-            ("seccomp", _) => {
-                return Err(Error::NotImplemented(
-                    "run --security-opt seccomp=... (no seccomp filter is applied yet)".into(),
-                ));
-            }
+            // Read by `seccomp_filter` once the spec (its capabilities) is known.
+            ("seccomp", _) => {}
             _ => return Err(Error::Usage(format!("invalid --security-opt {s:?}"))),
         }
     }
     Ok(())
+}
+
+/// The compiled seccomp filter for the container, None for unconfined: `--privileged` (the spec's
+/// annotation says `unconfined`) wins, as in docker; otherwise the last
+/// `--security-opt seccomp=unconfined|builtin|FILE`, else the built-in profile. Compiled here, in
+/// the parent, or read from the cache under the store.
+fn seccomp_filter(
+    a: &RunArgs,
+    spec: &oci_spec::runtime::Spec,
+    ctx: &Ctx,
+) -> Result<Option<Vec<u8>>> {
+    use crate::runtime::seccomp::{self, Choice};
+    let annotated = spec
+        .annotations()
+        .as_ref()
+        .and_then(|m| m.get(specgen::ANNOTATION_SECCOMP))
+        .map(String::as_str);
+    let mut choice = Choice::Builtin;
+    for s in &a.security_opt {
+        if let Some(v) = s
+            .strip_prefix("seccomp=")
+            .or_else(|| s.strip_prefix("seccomp:"))
+        {
+            choice = Choice::parse(v)?;
+        }
+    }
+    if annotated == Some("unconfined") {
+        choice = Choice::Unconfined;
+    }
+    Ok(seccomp::prepare(
+        &choice,
+        spec,
+        &ctx.paths.storage().join("seccomp"),
+    )?)
 }
 
 fn rlimit(
@@ -291,8 +322,10 @@ pub fn run(a: &RunArgs) -> Result<()> {
             )));
         }
     };
+    crate::timing::mark("parsed arguments");
     let ctx = Ctx::load()?;
     let img = ensure_image(&ctx, a)?;
+    crate::timing::mark("found the image");
     let config = manifest::parse_config(
         &ctx.store.read_blob(&img.record.id)?,
         img.record.layers.len(),
@@ -340,6 +373,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
     };
     security_opts(a, &mut opts)?;
     let ident = Identity::current()?;
+    crate::timing::mark("read the image config and users");
     let probe = crate::rootfs::overlay_support(&ctx.paths.storage(), false)?;
     if !probe.works {
         return Err(Error::Msg(format!(
@@ -347,7 +381,10 @@ pub fn run(a: &RunArgs) -> Result<()> {
             probe.error.unwrap_or_default()
         )));
     }
-    let full = !ident.subuids.is_empty() && !ident.subgids.is_empty();
+    // Enter the user namespace first: the maps the spec describes are the ones that took.
+    let mode = userns::enter(&ident, false)?;
+    crate::timing::mark("entered the user namespace");
+    let full = mode == userns::MapMode::Subuid;
     let uid_map = userns::build_map(ident.uid, if full { &ident.subuids } else { &[] });
     let gid_map = userns::build_map(ident.gid, if full { &ident.subgids } else { &[] });
     let rlimits: Vec<_> = [
@@ -411,6 +448,8 @@ pub fn run(a: &RunArgs) -> Result<()> {
         default_rlimits: &rlimits,
         host_devices: &devices,
     })?;
+    let seccomp = seccomp_filter(a, &spec, &ctx)?;
+    crate::timing::mark("seccomp filter ready");
     let dir = ctx.paths.containers().join(&id);
     for d in ["rootfs", "upper", "work"] {
         crate::config::ensure_dir(&dir.join(d))?;
@@ -445,12 +484,14 @@ pub fn run(a: &RunArgs) -> Result<()> {
     };
     container::save(&dir, &record)?;
     drop(names_lock);
+    crate::timing::mark("created the container");
 
     let bundle = crate::runtime::Bundle {
         dir: dir.clone(),
         layers,
         binds,
         overlay_options: probe.options,
+        seccomp,
     };
     let console = if a.tty {
         Some(crate::runtime::console::Console::new()?)
@@ -463,12 +504,12 @@ pub fn run(a: &RunArgs) -> Result<()> {
         nix::unistd::dup2_stdin(&null)
             .map_err(|e| Error::Msg(format!("redirect stdin: {}", e.desc())))?;
     }
-    userns::enter(&ident, false)?;
     let stdio = crate::runtime::Stdio {
         console,
         interactive: a.interactive,
     };
     let result = crate::runtime::run(&spec, &bundle, a.sig_proxy, stdio);
+    crate::timing::mark("container exited");
     if a.rm {
         crate::image::store::remove_any(&dir);
     } else {

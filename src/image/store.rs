@@ -414,6 +414,12 @@ pub fn remove_any(p: &Path) {
         let _ = fs::remove_file(p);
         return;
     }
+    // overlayfs leaves `work/work` with mode 000 in every container: open it up first rather
+    // than failing once and walking the whole tree.
+    let overlay_work = p.join("work/work");
+    if overlay_work.is_dir() {
+        let _ = fs::set_permissions(&overlay_work, fs::Permissions::from_mode(0o700));
+    }
     if fs::remove_dir_all(p).is_ok() {
         return;
     }

@@ -6,8 +6,8 @@
 //! 2. blocks the signals it will forward, and forks the container's first process, which is pid 1
 //!    of the new pid namespace;
 //! 3. in that child: enters a mount namespace of its own, mounts the overlay root and the spec's mounts ([`mounts`]), pivots into it,
-//!    applies hostname, rlimits, groups, ids, capabilities and no_new_privs ([`process`]), marks
-//!    every other descriptor close-on-exec and execs. A failure at any step travels to the parent
+//!    applies hostname, rlimits, groups, ids, capabilities, no_new_privs and the seccomp filter
+//!    ([`process`], [`seccomp`]), marks every other descriptor close-on-exec and execs. A failure at any step travels to the parent
 //!    over a close-on-exec pipe as `<exit status> <message>`, so the user reads
 //!    "mount /proc: Operation not permitted", never a bare status;
 //! 4. in the parent: forwards signals to the container and returns its exit status (128+N when
@@ -18,6 +18,7 @@
 pub mod console;
 pub mod mounts;
 pub mod process;
+pub mod seccomp;
 #[allow(unsafe_code)]
 pub mod sys;
 
@@ -43,6 +44,8 @@ pub struct Bundle {
     pub binds: Vec<(PathBuf, String)>,
     /// Mount options the overlay probe found working (for example `userxattr`).
     pub overlay_options: String,
+    /// The compiled seccomp filter (classic BPF, see [`seccomp`]); None runs unconfined.
+    pub seccomp: Option<Vec<u8>>,
 }
 
 /// Signals `rl run` passes on to the container (sig-proxy).
@@ -299,5 +302,6 @@ fn setup_and_exec(
     nix::sched::unshare(CloneFlags::CLONE_NEWNS)
         .map_err(|e| SetupError::rl(format!("create the mount namespace: {}", e.desc())))?;
     mounts::prepare_root(spec, bundle)?;
-    process::finish_and_exec(spec)
+    crate::timing::mark("container: root file system ready");
+    process::finish_and_exec(spec, bundle.seccomp.as_deref())
 }

@@ -1,7 +1,8 @@
 //! The last steps before exec, in the order the kernel's rules require: hostname, sysctls and
 //! rlimits while still root in the user namespace; the working directory; then the bounding set,
 //! groups and ids (with KEEPCAPS so the capabilities survive the uid change), the remaining
-//! capability sets, no_new_privs, descriptors closed on exec, and exec itself.
+//! capability sets, no_new_privs, descriptors closed on exec, and exec itself. The seccomp filter
+//! goes in last under no_new_privs, else just before the uid switch (see [`finish_and_exec`]).
 
 use std::convert::Infallible;
 use std::ffi::CString;
@@ -18,8 +19,9 @@ fn fail(what: impl std::fmt::Display, e: impl std::fmt::Display) -> SetupError {
     SetupError::rl(format!("{what}: {e}"))
 }
 
-/// Apply the process part of the spec and exec; returns only on failure.
-pub fn finish_and_exec(spec: &Spec) -> Res<Infallible> {
+/// Apply the process part of the spec, install `seccomp` (a compiled filter, None: unconfined)
+/// and exec; returns only on failure.
+pub fn finish_and_exec(spec: &Spec, seccomp: Option<&[u8]>) -> Res<Infallible> {
     let process = spec
         .process()
         .as_ref()
@@ -78,6 +80,16 @@ pub fn finish_and_exec(spec: &Spec) -> Res<Infallible> {
     let gid = nix::unistd::Gid::from_raw(user.gid());
     nix::unistd::setresgid(gid, gid, gid)
         .map_err(|e| fail(format!("set gid {}", user.gid()), e.desc()))?;
+    // seccomp(2) accepts a filter only under no_new_privs or from a process with CAP_SYS_ADMIN in
+    // its user namespace. Without no_new_privs (the default, as in docker and podman) install it
+    // here, while the process still holds every capability: the uid switch below clears the
+    // effective set and set_caps narrows it. runc and crun order it the same way; the filter then
+    // also governs the few steps left (setresuid, capset, prctl, close_range, execve), which any
+    // usable profile allows. With no_new_privs it goes last, just before execve.
+    let nnp = process.no_new_privileges() == Some(true);
+    if !nnp && let Some(bpf) = seccomp {
+        install_seccomp(bpf)?;
+    }
     let uid = nix::unistd::Uid::from_raw(user.uid());
     nix::unistd::setresuid(uid, uid, uid)
         .map_err(|e| fail(format!("set uid {}", user.uid()), e.desc()))?;
@@ -88,12 +100,16 @@ pub fn finish_and_exec(spec: &Spec) -> Res<Infallible> {
         nix::sys::prctl::set_no_new_privs().map_err(|e| fail("set no_new_privs", e.desc()))?;
     }
     super::sys::cloexec_from(3).map_err(|e| fail("close inherited descriptors", e))?;
+    crate::timing::mark("container: exec");
     let c = |s: &str| {
         CString::new(s).map_err(|_| SetupError::rl(format!("argument contains a NUL byte: {s:?}")))
     };
     let argv: Vec<CString> = args.iter().map(|a| c(a)).collect::<Res<_>>()?;
     let envp: Vec<CString> = env.iter().map(|a| c(a)).collect::<Res<_>>()?;
     let path = c(&program)?;
+    if nnp && let Some(bpf) = seccomp {
+        install_seccomp(bpf)?;
+    }
     let e = nix::unistd::execve(&path, &argv, &envp)
         .err()
         .unwrap_or(nix::errno::Errno::EINVAL);
@@ -111,6 +127,10 @@ pub fn finish_and_exec(spec: &Spec) -> Res<Infallible> {
         }
         other => fail(format!("exec {name}"), other.desc()),
     })
+}
+
+fn install_seccomp(bpf: &[u8]) -> Res<()> {
+    super::sys::install_seccomp(bpf).map_err(|e| fail("install the seccomp filter", e))
 }
 
 fn setgroups_allowed() -> bool {

@@ -260,3 +260,59 @@ pub fn set_controlling_tty(fd: i32) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// Install a seccomp filter on the calling process: `bpf` is a classic BPF program as libseccomp
+/// exports it (8-byte `struct sock_filter` records in native byte order, see
+/// [`super::seccomp`]).
+///
+/// The kernel takes it only when no_new_privs is set or the caller has CAP_SYS_ADMIN in its user
+/// namespace (seccomp(2)); [`super::process`] orders its steps for that. The process is
+/// single-threaded, so no TSYNC is needed: the filter covers the one thread, and is inherited
+/// across fork and kept across execve.
+pub fn install_seccomp(bpf: &[u8]) -> io::Result<()> {
+    if bpf.is_empty() || !bpf.len().is_multiple_of(8) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("a seccomp program of {} bytes", bpf.len()),
+        ));
+    }
+    // Copy into properly aligned records rather than casting the byte buffer.
+    let insns: Vec<libc::sock_filter> = bpf
+        .chunks_exact(8)
+        .map(|c| libc::sock_filter {
+            code: u16::from_ne_bytes([c[0], c[1]]),
+            jt: c[2],
+            jf: c[3],
+            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect();
+    let len = u16::try_from(insns.len()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("a seccomp program of {} instructions", insns.len()),
+        )
+    })?;
+    let prog = libc::sock_fprog {
+        len,
+        filter: insns.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prog` is a valid `sock_fprog` whose `filter` points to `len` initialised records
+    // owned by `insns`, which lives until after the call. The kernel only reads them (the pointer
+    // is `*mut` in the C declaration alone), copies the program during the call and keeps no
+    // pointer to our memory; it validates every instruction itself, so a bad program is EINVAL,
+    // not undefined behaviour. The remaining arguments are plain integers.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::c_ulong::from(libc::SECCOMP_MODE_FILTER),
+            &raw const prog,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

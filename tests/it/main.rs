@@ -11,3 +11,4 @@ mod images;
 mod info;
 mod registry_fixtures;
 mod run;
+mod seccomp;

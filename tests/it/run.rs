@@ -423,3 +423,27 @@ fn signals_reach_the_container() {
     assert_eq!(status.code(), Some(7), "rest: {rest}");
     assert_eq!(rest, "got TERM\n");
 }
+
+#[test]
+fn unshare_runs_commands_as_mapped_root() {
+    let env = TestEnv::new();
+    let out = env.rl(&["unshare", "cat", "/proc/self/uid_map"]);
+    let first: Vec<u64> = out
+        .success()
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(first, vec![0, u64::from(env.user.uid), 1]);
+    assert_eq!(env.rl(&["unshare", "id", "-u"]).success().out(), "0");
+    // Files the store keeps for subordinate ids can be removed from inside.
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&["unshare", "rm", "-rf", env.rl_data().to_str().unwrap()])
+        .success();
+    assert!(!env.rl_data().exists());
+    env.rl(&["unshare", "no-such-program"])
+        .fails_with(127, "command not found");
+}
