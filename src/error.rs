@@ -98,6 +98,9 @@ pub enum Error {
     /// The container command does not exist.
     #[error("{0}")]
     CommandNotFound(String),
+    /// Already told to the user (for example by clap); exit with this status, print nothing.
+    #[error("exit status {0}")]
+    AlreadyReported(i32),
     /// The container ran and exited with this status; nothing is printed.
     #[error("container exited with status {0}")]
     ContainerExit(i32),
@@ -109,14 +112,16 @@ impl Error {
         match self {
             Error::NotInvocable(_) => EXIT_NOT_INVOCABLE,
             Error::CommandNotFound(_) => EXIT_NOT_FOUND,
-            Error::ContainerExit(code) | Error::Status(code, _) => *code,
+            Error::ContainerExit(code) | Error::Status(code, _) | Error::AlreadyReported(code) => {
+                *code
+            }
             _ => EXIT_RL,
         }
     }
 
     /// Whether `main` should print this error (a container's own status is passed through silently).
     pub fn is_reported(&self) -> bool {
-        !matches!(self, Error::ContainerExit(_))
+        !matches!(self, Error::ContainerExit(_) | Error::AlreadyReported(_))
     }
 
     /// An I/O error on a path, with what rl was doing ("create directory", "open", ...).

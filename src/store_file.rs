@@ -9,6 +9,18 @@ use crate::error::{Error, Result};
 
 /// Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename, fsync dir).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_replacing(path, bytes, true)
+}
+
+/// Write `bytes` to `path` by rename, without waiting for the disk: readers see the old or the
+/// new content, never a mix; after a power loss the file may be the old one. For per-container
+/// state on `rl run`'s hot path, which a crash makes stale anyway (and readers skip a record
+/// they cannot parse).
+pub fn write_replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_replacing(path, bytes, false)
+}
+
+fn write_replacing(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::Usage(format!("{} has no parent directory", path.display())))?;
@@ -24,9 +36,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .truncate(true)
             .open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        if durable {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     };
     write().map_err(|e| {
         let _ = fs::remove_file(&tmp);

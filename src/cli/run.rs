@@ -1,8 +1,11 @@
 //! `rl run` and `rl create` options.
 
+/// What `rl run` does, for its help (shared by the full command tree and the fast path).
+pub const ABOUT: &str = "Run a command in a new container (foreground)";
+
 use clap::Args;
 
-/// Options of `rl run` (foreground; detached containers come with the lifecycle work).
+/// Run a command in a new container (foreground)
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
 pub struct RunArgs {
@@ -463,7 +466,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
     }
     let spec_json =
         serde_json::to_vec_pretty(&spec).map_err(|e| Error::io("encode config.json", e.into()))?;
-    crate::store_file::write_atomic(&dir.join("config.json"), &spec_json)?;
+    crate::store_file::write_replace(&dir.join("config.json"), &spec_json)?;
     let hostname = spec.hostname().clone().unwrap_or_default();
     let binds = container::write_etc_files(&dir, &hostname, &id, &name, &a.image)?;
     let mut record = Record {

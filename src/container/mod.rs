@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Paths;
 use crate::error::{Error, Result};
-use crate::store_file::write_atomic;
+use crate::store_file::write_replace;
 
 /// A container's record (`container.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,11 +89,11 @@ pub fn list(paths: &Paths) -> Vec<Record> {
         .collect()
 }
 
-/// Write a record atomically.
+/// Write a record (replaced by rename; see [`write_replace`] for why not fsync'd).
 pub fn save(dir: &Path, rec: &Record) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(rec)
         .map_err(|e| Error::io("encode container record", e.into()))?;
-    write_atomic(&dir.join("container.json"), &bytes)
+    write_replace(&dir.join("container.json"), &bytes)
 }
 
 /// Read a file of the image as the layers (top first) stack it; None when absent or whited out.
