@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::os::unix::fs::FileTypeExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::mount::{MsFlags, mount};
 use nix::sched::CloneFlags;
@@ -99,7 +99,8 @@ fn probe_overlay(storage: &Path) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
         child.proceed().map_err(|e| e.to_string())?
     })();
-    remove_probe_dir(&base);
+    // overlay leaves a mode-000 `work/work`: remove_any opens it up first.
+    crate::image::store::remove_any(&base);
     result
 }
 
@@ -112,14 +113,8 @@ fn overlay_child(
     merged: &Path,
 ) -> Result<String, String> {
     userns::write_self_single_map(uid, gid)?;
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(|e| format!("make / private: {}", e.desc()))?;
+    crate::runtime::mounts::make_root_private()
+        .map_err(|e| format!("make / private: {}", e.desc()))?;
     let base = format!(
         "lowerdir={},upperdir={},workdir={}",
         lower.display(),
@@ -163,24 +158,4 @@ fn overlay_child(
         return Err("a delete through the overlay left no whiteout".into());
     }
     Ok(used.to_string())
-}
-
-/// Remove a probe's scratch tree; overlay leaves a mode-000 `work/work` behind, so open it first.
-fn remove_probe_dir(base: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if fs::remove_dir_all(base).is_ok() {
-        return;
-    }
-    let mut stack: Vec<PathBuf> = vec![base.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let _ = fs::set_permissions(&d, fs::Permissions::from_mode(0o700));
-        if let Ok(rd) = fs::read_dir(&d) {
-            stack.extend(
-                rd.flatten()
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                    .map(|e| e.path()),
-            );
-        }
-    }
-    let _ = fs::remove_dir_all(base);
 }

@@ -18,9 +18,9 @@ fn fail(what: impl std::fmt::Display, e: impl std::fmt::Display) -> SetupError {
     SetupError::rl(format!("{what}: {e}"))
 }
 
-/// Mount everything and pivot into the new root.
-pub fn prepare_root(spec: &Spec, bundle: &Bundle) -> Res<()> {
-    // Nothing done here may propagate back to the host's mounts.
+/// Make every mount of the calling (new) mount namespace private, so nothing mounted in it
+/// propagates back to the host's mounts.
+pub fn make_root_private() -> nix::Result<()> {
     mount(
         None::<&str>,
         "/",
@@ -28,7 +28,11 @@ pub fn prepare_root(spec: &Spec, bundle: &Bundle) -> Res<()> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|e| fail("make / private", e.desc()))?;
+}
+
+/// Mount everything and pivot into the new root.
+pub fn prepare_root(spec: &Spec, bundle: &Bundle) -> Res<()> {
+    make_root_private().map_err(|e| fail("make / private", e.desc()))?;
     let rootfs = bundle.dir.join("rootfs");
     mount_overlay(bundle, &rootfs)?;
     let root_fd = rustix::fs::open(
