@@ -195,34 +195,81 @@ fn ensure_image(ctx: &Ctx, a: &RunArgs) -> Result<LocalImage> {
     local::require(&ctx.store, &ctx.conf, &a.image)
 }
 
-fn volume_mounts(a: &RunArgs) -> Result<Vec<MountSpec>> {
-    let mut out = Vec::new();
+/// What `-v` and the image's VOLUMEs turn into.
+#[derive(Debug, Default)]
+struct Volumes {
+    mounts: Vec<MountSpec>,
+    /// (volume directory, container path) to fill from the image when empty.
+    copy_up: Vec<(PathBuf, String)>,
+    /// Anonymous volumes, removed with the container under `--rm`.
+    anonymous: Vec<PathBuf>,
+}
+
+impl Volumes {
+    /// A volume directory `<volumes>/<name>/_data`, created on first use.
+    fn add(
+        &mut self,
+        paths: &crate::config::Paths,
+        name: &str,
+        dest: &str,
+        opts: &[&str],
+        anonymous: bool,
+    ) -> Result<()> {
+        let root = paths.volumes().join(name);
+        let data = root.join("_data");
+        if !data.is_dir() {
+            crate::config::ensure_dir(&data)?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| Error::path("chmod", &data, e))?;
+        }
+        if anonymous {
+            self.anonymous.push(root);
+        }
+        if !opts.contains(&"nocopy") {
+            self.copy_up.push((data.clone(), dest.to_string()));
+        }
+        let opts: Vec<&str> = opts
+            .iter()
+            .copied()
+            .filter(|o| *o != "copy" && *o != "nocopy")
+            .collect();
+        self.mounts
+            .push(MountSpec::volume(&data.display().to_string(), dest, &opts));
+        Ok(())
+    }
+}
+
+fn volume_mounts(a: &RunArgs, paths: &crate::config::Paths) -> Result<Volumes> {
+    let mut out = Volumes::default();
     for v in &a.volume {
         let parts: Vec<&str> = v.split(':').collect();
         let (src, dst, opts) = match parts.as_slice() {
+            [d] => ("", *d, ""),
             [s, d] => (*s, *d, ""),
             [s, d, o] => (*s, *d, *o),
-            [_] => {
-                return Err(Error::NotImplemented(
-                    "run -v CONTAINER-PATH (anonymous volumes)".into(),
-                ));
-            }
             _ => {
                 return Err(Error::Usage(format!(
-                    "invalid volume {v:?}: want HOST:CONTAINER[:OPTIONS]"
+                    "invalid volume {v:?}: want [HOST-PATH|NAME:]CONTAINER-PATH[:OPTIONS]"
                 )));
             }
         };
-        if !src.starts_with('/') {
-            return Err(Error::NotImplemented(format!(
-                "run -v {src}:... (named volumes)"
+        let opts: Vec<&str> = opts.split(',').filter(|o| !o.is_empty()).collect();
+        if src.is_empty() {
+            // -v /path: an anonymous volume.
+            out.add(paths, &container::new_id()?, dst, &opts, true)?;
+        } else if src.starts_with('/') {
+            if std::fs::symlink_metadata(src).is_err() {
+                return Err(Error::Msg(format!("bind source {src} does not exist")));
+            }
+            out.mounts.push(MountSpec::bind(src, dst, &opts));
+        } else if container::valid_name(src) {
+            out.add(paths, src, dst, &opts, false)?;
+        } else {
+            return Err(Error::Usage(format!(
+                "invalid volume {v:?}: {src:?} is neither an absolute host path nor a volume name"
             )));
         }
-        if std::fs::symlink_metadata(src).is_err() {
-            return Err(Error::Msg(format!("bind source {src} does not exist")));
-        }
-        let opts: Vec<&str> = opts.split(',').filter(|o| !o.is_empty()).collect();
-        out.push(MountSpec::bind(src, dst, &opts));
     }
     Ok(out)
 }
@@ -362,7 +409,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
         read_only: a.read_only,
         read_only_tmpfs: a.read_only_tmpfs,
         tmpfs: a.tmpfs.clone(),
-        mounts: volume_mounts(a)?,
+        mounts: Vec::new(),
         cap_add: a.cap_add.clone(),
         cap_drop: a.cap_drop.clone(),
         privileged: a.privileged,
@@ -375,6 +422,13 @@ pub fn run(a: &RunArgs) -> Result<()> {
         ..RunOptions::default()
     };
     security_opts(a, &mut opts)?;
+    let mut volumes = volume_mounts(a, &ctx.paths)?;
+    opts.mounts = std::mem::take(&mut volumes.mounts);
+    // The image's VOLUMEs that nothing else covers get anonymous volumes, as docker does.
+    for dest in specgen::anonymous_volumes(&config, &opts) {
+        volumes.add(&ctx.paths, &container::new_id()?, &dest, &[], true)?;
+        opts.mounts.append(&mut volumes.mounts);
+    }
     let ident = Identity::current()?;
     crate::timing::mark("read the image config and users");
     let probe = crate::rootfs::overlay_support(&ctx.paths.storage(), false)?;
@@ -494,6 +548,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
         layers,
         binds,
         overlay_options: probe.options,
+        copy_up: volumes.copy_up,
         seccomp,
     };
     let console = if a.tty {
@@ -515,6 +570,9 @@ pub fn run(a: &RunArgs) -> Result<()> {
     crate::timing::mark("container exited");
     if a.rm {
         crate::image::store::remove_any(&dir);
+        for v in &volumes.anonymous {
+            crate::image::store::remove_any(v);
+        }
     } else {
         record.state = "exited".into();
         record.exit_code = Some(match &result {

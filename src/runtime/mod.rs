@@ -44,6 +44,9 @@ pub struct Bundle {
     pub binds: Vec<(PathBuf, String)>,
     /// Mount options the overlay probe found working (for example `userxattr`).
     pub overlay_options: String,
+    /// Volumes to fill from the image before they are mounted, when empty (docker's copy-up):
+    /// (volume directory on the host, container path).
+    pub copy_up: Vec<(PathBuf, String)>,
     /// The compiled seccomp filter (classic BPF, see [`seccomp`]); None runs unconfined.
     pub seccomp: Option<Vec<u8>>,
 }

@@ -41,6 +41,9 @@ pub fn prepare_root(spec: &Spec, bundle: &Bundle) -> Res<()> {
         Mode::empty(),
     )
     .map_err(|e| fail("open the root file system", e))?;
+    for (volume, dest) in &bundle.copy_up {
+        copy_up(&root_fd, volume, dest)?;
+    }
     for m in spec.mounts().iter().flatten() {
         mount_one(&root_fd, m)?;
     }
@@ -119,6 +122,64 @@ fn mount_overlay(bundle: &Bundle, rootfs: &Path) -> Res<()> {
     )
     .map_err(|e| fail("mount the overlay root file system", e.desc()))?;
     nix::unistd::chdir("/").map_err(|e| fail("chdir /", e.desc()))
+}
+
+/// Fill an empty volume with what the image has at `dest` (owners, modes, symlinks kept), as
+/// docker does the first time a volume is mounted.
+fn copy_up(root: &OwnedFd, volume: &Path, dest: &str) -> Res<()> {
+    let empty = std::fs::read_dir(volume)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false);
+    if !empty {
+        return Ok(());
+    }
+    let how = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+    let rel = dest.trim_start_matches('/');
+    let src = match rustix::fs::openat2(
+        root.as_fd(),
+        rel,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+        how,
+    ) {
+        Ok(fd) => Target::new(fd),
+        // Nothing there in the image (or not a directory): the volume starts empty.
+        Err(_) => return Ok(()),
+    };
+    copy_tree(&src.path, volume)
+        .map_err(|e| fail(format!("copy {dest} from the image into its volume"), e))?;
+    copy_meta(&src.path, volume).map_err(|e| fail(format!("copy {dest}'s owner and mode"), e))
+}
+
+fn copy_meta(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(from)?;
+    std::os::unix::fs::lchown(to, Some(m.uid()), Some(m.gid()))?;
+    if !m.file_type().is_symlink() {
+        std::fs::set_permissions(to, m.permissions())?;
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let t = e.file_type()?;
+        if t.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+        } else if t.is_dir() {
+            std::fs::create_dir(&dst)?;
+            copy_tree(&src, &dst)?;
+        } else if t.is_file() {
+            std::fs::copy(&src, &dst)?;
+        } else {
+            // Device nodes, fifos and sockets are not copied into volumes.
+            continue;
+        }
+        copy_meta(&src, &dst)?;
+    }
+    Ok(())
 }
 
 /// What to create at a mount destination that does not exist yet.

@@ -447,3 +447,60 @@ fn unshare_runs_commands_as_mapped_root() {
     env.rl(&["unshare", "no-such-program"])
         .fails_with(127, "command not found");
 }
+
+#[test]
+fn named_and_anonymous_volumes() {
+    let env = TestEnv::new();
+    // A named volume is created on first use and filled from the image path (owners kept).
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "-v",
+        "homes:/home",
+        small(),
+        "sh",
+        "-c",
+        "ls -ln /home; echo kept > /home/note",
+    ]);
+    out.success().stdout_has("user");
+    let data = env.rl_data().join("volumes/homes/_data");
+    assert_eq!(
+        fs::metadata(data.join("user")).unwrap().uid() as u64,
+        subuid_start(&env) + 999
+    );
+    // It outlives --rm and is not filled again.
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "-v",
+        "homes:/home",
+        small(),
+        "cat",
+        "/home/note",
+    ]);
+    assert_eq!(out.success().out(), "kept");
+    // -v /path and the image's VOLUME /data make anonymous volumes, removed with --rm.
+    let multi = &pushed().multi.reference;
+    env.rl(&[
+        "run",
+        "--rm",
+        "-v",
+        "/scratch",
+        multi,
+        "grep -c ' /scratch \\| /data ' /proc/mounts",
+    ])
+    .success()
+    .stdout_has("2");
+    let left: Vec<_> = fs::read_dir(env.rl_data().join("volumes"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("homes")],
+        "anonymous volumes left: {left:?}"
+    );
+    env.rl(&["run", "--rm", "-v", "bad/name:/x", small(), "true"])
+        .fails_with(125, "neither an absolute host path nor a volume name");
+}
