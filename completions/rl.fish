@@ -32,7 +32,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "commit" -d 'Create a new imag
 complete -c rl -n "__fish_rl_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "container" -d 'Manage containers'
 complete -c rl -n "__fish_rl_needs_command" -f -a "cp" -d 'Copy files between a container and the host [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "create" -d 'Create a container without starting it [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "create" -d 'Create a container without starting it (prints its id)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "diff" -d 'Show the changes to a container\'s file system [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "events" -d 'Show events from rl\'s event log [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "exec" -d 'Run a command in a running container [not implemented yet]'
@@ -61,7 +61,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "rm" -d 'Remove containers [no
 complete -c rl -n "__fish_rl_needs_command" -f -a "rmi" -d 'Remove images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "run" -d 'Run a command in a new container (foreground)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "save" -d 'Save images to a docker-archive or oci-archive'
-complete -c rl -n "__fish_rl_needs_command" -f -a "start" -d 'Start containers [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "start" -d 'Start a container attached (`-a`); detached start is not implemented yet'
 complete -c rl -n "__fish_rl_needs_command" -f -a "stats" -d 'Show resource usage of containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "stop" -d 'Stop running containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "system" -d 'Manage rl itself'
@@ -131,7 +131,41 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from unpause" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand cp" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand create" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand create" -l name -d 'Name of the container' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
+complete -c rl -n "__fish_rl_using_subcommand create" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -s u -l user -d 'User to run as: USER[:GROUP], names or numbers' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l group-add -d 'Additional groups for the user' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l entrypoint -d 'Override the image\'s entrypoint ("" clears it)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -s h -l hostname -d 'Container host name' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l network -d 'Network: none or host (the user-mode stack comes with the networking work)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand create" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -s v -l volume -d 'Bind a host path: HOST:CONTAINER[:ro|rw]' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l cap-add -d 'Add capabilities (CAP_NET_RAW, net_raw, ALL)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l cap-drop -d 'Drop capabilities' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined|FILE, mask=PATHS, unmask=PATHS|ALL' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l ulimit -d 'Resource limits: NAME=SOFT[:HARD] (nofile, nproc, core, ...)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l sysctl -d 'Namespaced kernel parameters: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -s l -l label -d 'Labels: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l annotation -d 'Annotations: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l sig-proxy -d 'Pass signals received by rl to the container' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand create" -l stop-signal -d 'Signal that stops the container' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l pull -d 'When to pull the image: missing, always, never, newer' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l platform -d 'Platform for a pulled image: OS/ARCH[/VARIANT]' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -s m -l memory -d 'Memory limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l cpus -d 'CPU limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l pids-limit -d 'Process limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand create" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
+complete -c rl -n "__fish_rl_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c rl -n "__fish_rl_using_subcommand create" -s d -l detach -d 'Run in the background [not implemented yet: needs the per-container monitor]'
+complete -c rl -n "__fish_rl_using_subcommand create" -l rm -d 'Remove the container when it exits'
+complete -c rl -n "__fish_rl_using_subcommand create" -l read-only -d 'Mount the root file system read-only'
+complete -c rl -n "__fish_rl_using_subcommand create" -l privileged -d 'Give the container every capability and no masked paths'
 complete -c rl -n "__fish_rl_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand events" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand exec" -s h -l help -d 'Print help'
@@ -327,6 +361,10 @@ oci-archive\t'An OCI image layout: oci-layout, index.json and blobs/sha256'"
 complete -c rl -n "__fish_rl_using_subcommand save" -s m -l multi-image-archive -d 'Accepted for podman compatibility: several images always go into one archive'
 complete -c rl -n "__fish_rl_using_subcommand save" -s q -l quiet -d 'Print no progress'
 complete -c rl -n "__fish_rl_using_subcommand save" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rl -n "__fish_rl_using_subcommand start" -l sig-proxy -d 'Pass signals received by rl to the container' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand start" -s a -l attach -d 'Attach to the container\'s output and wait for it (detached start needs the monitor: not implemented yet)'
+complete -c rl -n "__fish_rl_using_subcommand start" -s i -l interactive -d 'Pass standard input to the container'
 complete -c rl -n "__fish_rl_using_subcommand start" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand stop" -s h -l help -d 'Print help'

@@ -63,8 +63,8 @@ pub enum Command {
     Container(ContainerCommand),
     /// Copy files between a container and the host [not implemented yet]
     Cp(Pending),
-    /// Create a container without starting it [not implemented yet]
-    Create(Pending),
+    /// Create a container without starting it (prints its id)
+    Create(Box<run::RunArgs>),
     /// Show the changes to a container's file system [not implemented yet]
     Diff(Pending),
     /// Show events from rl's event log [not implemented yet]
@@ -123,8 +123,8 @@ pub enum Command {
     Run(Box<run::RunArgs>),
     /// Save images to a docker-archive or oci-archive
     Save(archive::SaveArgs),
-    /// Start containers [not implemented yet]
-    Start(Pending),
+    /// Start a container attached (`-a`); detached start is not implemented yet
+    Start(run::StartArgs),
     /// Show resource usage of containers [not implemented yet]
     Stats(Pending),
     /// Stop running containers [not implemented yet]
@@ -222,6 +222,8 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::History(a) => image::run(ImageCommand::History(a)).unwrap_or(Ok(())),
         Command::Push(a) => push::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Create(a) => run::create_cmd(&a),
+        Command::Start(a) => run::start(&a),
         Command::Unshare(a) => unshare::run(&a),
         Command::Save(a) => archive::save(&a),
         Command::Load(a) => archive::load(&a),

@@ -351,11 +351,9 @@ fn host_devices() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `rl run` in the foreground.
-pub fn run(a: &RunArgs) -> Result<()> {
-    if a.detach {
-        return Err(Error::NotImplemented("run --detach".into()));
-    }
+/// Create a container from the options: pull if needed, generate the spec, write the container's
+/// directory and record. Leaves the process in the container's user namespace.
+fn create(a: &RunArgs) -> Result<Created> {
     if a.memory.is_some() || a.cpus.is_some() || a.pids_limit.is_some() {
         return Err(Error::Msg(
             "resource limits (--memory, --cpus, --pids-limit) need a cgroup v2 subtree delegated \
@@ -523,7 +521,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
     crate::store_file::write_replace(&dir.join("config.json"), &spec_json)?;
     let hostname = spec.hostname().clone().unwrap_or_default();
     let binds = container::write_etc_files(&dir, &hostname, &id, &name, &a.image)?;
-    let mut record = Record {
+    let record = Record {
         id: id.clone(),
         name,
         image_id: img.record.id.hex().to_string(),
@@ -551,12 +549,73 @@ pub fn run(a: &RunArgs) -> Result<()> {
         copy_up: volumes.copy_up,
         seccomp,
     };
-    let console = if a.tty {
+    Ok(Created {
+        spec,
+        bundle,
+        record,
+        dir,
+        anonymous: volumes.anonymous,
+        rm: a.rm,
+        tty: a.tty,
+    })
+}
+
+/// A container made by [`create`], ready to start.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Created {
+    /// The runtime spec (also `config.json`).
+    #[serde(skip)]
+    pub spec: oci_spec::runtime::Spec,
+    /// Everything else the runtime needs.
+    pub bundle: crate::runtime::Bundle,
+    /// The container's record.
+    #[serde(skip)]
+    pub record: Record,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Anonymous volumes (removed with `--rm`).
+    pub anonymous: Vec<PathBuf>,
+    /// `--rm`.
+    pub rm: bool,
+    /// `-t`.
+    pub tty: bool,
+}
+
+/// `rl run` in the foreground: create, then start attached.
+pub fn run(a: &RunArgs) -> Result<()> {
+    if a.detach {
+        return Err(Error::NotImplemented("run --detach".into()));
+    }
+    let created = create(a)?;
+    start_attached(created, a.interactive, a.sig_proxy)
+}
+
+/// `rl create`: everything `run` does before starting; prints the id.
+pub fn create_cmd(a: &RunArgs) -> Result<()> {
+    let c = create(a)?;
+    let bytes = serde_json::to_vec(&c).map_err(|e| Error::io("encode bundle.json", e.into()))?;
+    crate::store_file::write_replace(&c.dir.join("bundle.json"), &bytes)?;
+    super::print_stdout(&format!("{}\n", c.record.id))
+}
+
+/// Run a created container attached to rl's stdio; the process must already be in the user
+/// namespace (as [`create`] leaves it).
+fn start_attached(created: Created, interactive: bool, sig_proxy: bool) -> Result<()> {
+    let Created {
+        spec,
+        bundle,
+        mut record,
+        dir,
+        anonymous,
+        rm,
+        tty,
+    } = created;
+    let console = if tty {
         Some(crate::runtime::console::Console::new()?)
     } else {
         None
     };
-    if !a.interactive {
+    if !interactive {
         // Without -i the container reads nothing (docker and podman give it /dev/null).
         let null = std::fs::File::open("/dev/null").map_err(|e| Error::io("open /dev/null", e))?;
         nix::unistd::dup2_stdin(&null)
@@ -564,13 +623,15 @@ pub fn run(a: &RunArgs) -> Result<()> {
     }
     let stdio = crate::runtime::Stdio {
         console,
-        interactive: a.interactive,
+        interactive,
     };
-    let result = crate::runtime::run(&spec, &bundle, a.sig_proxy, stdio);
+    record.state = "running".into();
+    container::save(&dir, &record)?;
+    let result = crate::runtime::run(&spec, &bundle, sig_proxy, stdio);
     crate::timing::mark("container exited");
-    if a.rm {
+    if rm {
         crate::image::store::remove_any(&dir);
-        for v in &volumes.anonymous {
+        for v in &anonymous {
             crate::image::store::remove_any(v);
         }
     } else {
@@ -585,4 +646,73 @@ pub fn run(a: &RunArgs) -> Result<()> {
         0 => Ok(()),
         code => Err(Error::ContainerExit(code)),
     }
+}
+
+/// Options of `rl start`.
+#[derive(Debug, clap::Args)]
+pub struct StartArgs {
+    /// Containers (names or id prefixes)
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+    /// Attach to the container's output and wait for it (detached start needs the monitor: not
+    /// implemented yet)
+    #[arg(short, long)]
+    pub attach: bool,
+    /// Pass standard input to the container
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Pass signals received by rl to the container
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub sig_proxy: bool,
+}
+
+/// Find a container by name, full id or unambiguous id prefix.
+pub fn find_container(paths: &crate::config::Paths, what: &str) -> Result<Record> {
+    let all = container::list(paths);
+    if let Some(r) = all.iter().find(|r| r.name == what || r.id == what) {
+        return Ok(r.clone());
+    }
+    let hits: Vec<&Record> = all.iter().filter(|r| r.id.starts_with(what)).collect();
+    match hits.as_slice() {
+        [one] if what.len() >= 3 => Ok((*one).clone()),
+        [] | [_] => Err(Error::Msg(format!(
+            "no container with name or ID \"{what}\" found"
+        ))),
+        _ => Err(Error::Msg(format!(
+            "\"{what}\" is ambiguous: {} containers match",
+            hits.len()
+        ))),
+    }
+}
+
+/// `rl start -a`: run a created (or exited) container attached.
+pub fn start(a: &StartArgs) -> Result<()> {
+    if !a.attach {
+        return Err(Error::NotImplemented(
+            "start without --attach (detached containers)".into(),
+        ));
+    }
+    if a.containers.len() != 1 {
+        return Err(Error::Usage("start --attach takes one container".into()));
+    }
+    let paths = crate::config::Paths::from_env()?;
+    let record = find_container(&paths, &a.containers[0])?;
+    if record.state == "running" {
+        return Err(Error::Msg(format!(
+            "container {} is already running",
+            record.name
+        )));
+    }
+    let dir = paths.containers().join(&record.id);
+    let read =
+        |f: &str| std::fs::read(dir.join(f)).map_err(|e| Error::path("read", dir.join(f), e));
+    let spec: oci_spec::runtime::Spec = serde_json::from_slice(&read("config.json")?)
+        .map_err(|e| Error::Msg(format!("container {}: config.json: {e}", record.name)))?;
+    let mut created: Created = serde_json::from_slice(&read("bundle.json")?)
+        .map_err(|e| Error::Msg(format!("container {}: bundle.json: {e}", record.name)))?;
+    created.spec = spec;
+    created.record = record;
+    let ident = Identity::current()?;
+    userns::enter(&ident, false)?;
+    start_attached(created, a.interactive, a.sig_proxy)
 }

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::store_file::write_replace;
 
 /// A container's record (`container.json`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Record {
     /// 64 hex digits.

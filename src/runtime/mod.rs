@@ -33,8 +33,8 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use crate::error::{EXIT_NOT_FOUND, EXIT_NOT_INVOCABLE, EXIT_RL, Error, Result};
 
-/// What the runtime needs besides the spec.
-#[derive(Debug, Clone)]
+/// What the runtime needs besides the spec (saved as `bundle.json` by `rl create`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Bundle {
     /// The container's directory: `rootfs/` (mount point), `upper/`, `work/`.
     pub dir: PathBuf,

@@ -504,3 +504,51 @@ fn named_and_anonymous_volumes() {
     env.rl(&["run", "--rm", "-v", "bad/name:/x", small(), "true"])
         .fails_with(125, "neither an absolute host path nor a volume name");
 }
+
+#[test]
+fn create_then_start_attached() {
+    let env = TestEnv::new();
+    let out = env.rl(&[
+        "create",
+        "--name",
+        "c1",
+        small(),
+        "sh",
+        "-c",
+        "echo hi from c1; echo $(cat /count 2>/dev/null)x >> /count; cat /count; exit 4",
+    ]);
+    let id = out.success().out().to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    let rec: serde_json::Value = serde_json::from_slice(
+        &fs::read(
+            env.rl_data()
+                .join("containers")
+                .join(&id)
+                .join("container.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rec["state"], "created");
+    let first = env.rl(&["start", "-a", "c1"]);
+    first.status_is(4).stdout_has("hi from c1\nx\n");
+    // Starting it again keeps its file system (the upper layer): /count grows.
+    let second = env.rl(&["start", "-a", &id[..8]]);
+    second.status_is(4).stdout_has("x\nxx\n");
+    let rec: serde_json::Value = serde_json::from_slice(
+        &fs::read(
+            env.rl_data()
+                .join("containers")
+                .join(&id)
+                .join("container.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rec["state"], "exited");
+    assert_eq!(rec["exitCode"], 4);
+    env.rl(&["start", "c1"])
+        .fails_with(125, "not implemented yet");
+    env.rl(&["start", "-a", "nosuch"])
+        .fails_with(125, "no container with name or ID \"nosuch\" found");
+}
