@@ -304,7 +304,7 @@ fn setup_and_exec(
     // the namespace it runs in, and rl itself must keep the host's.
     nix::sched::unshare(CloneFlags::CLONE_NEWNS)
         .map_err(|e| SetupError::rl(format!("create the mount namespace: {}", e.desc())))?;
-    mounts::prepare_root(spec, bundle)?;
+    mounts::prepare_root(spec, bundle, console)?;
     crate::timing::mark("container: root file system ready");
     process::finish_and_exec(spec, bundle.seccomp.as_deref())
 }

@@ -31,7 +31,7 @@ pub fn make_root_private() -> nix::Result<()> {
 }
 
 /// Mount everything and pivot into the new root.
-pub fn prepare_root(spec: &Spec, bundle: &Bundle) -> Res<()> {
+pub fn prepare_root(spec: &Spec, bundle: &Bundle, console: Option<&OwnedFd>) -> Res<()> {
     make_root_private().map_err(|e| fail("make / private", e.desc()))?;
     let rootfs = bundle.dir.join("rootfs");
     mount_overlay(bundle, &rootfs)?;
@@ -52,6 +52,15 @@ pub fn prepare_root(spec: &Spec, bundle: &Bundle) -> Res<()> {
         bind(src, &target, MsFlags::empty(), dest)?;
     }
     dev_links(&root_fd)?;
+    if let Some(tty) = console {
+        // The terminal lives in rl's devpts, which the container cannot see: bind it on
+        // /dev/console (as crun does), so `tty` and ttyname() find it.
+        // Bind it by its name (the descriptor's mount belongs to the namespace it was opened in).
+        let target = resolve(&root_fd, "/dev/console", Create::File)?;
+        let src = std::fs::read_link(format!("/proc/self/fd/{}", tty.as_raw_fd()))
+            .map_err(|e| fail("find the terminal's name", e))?;
+        bind(&src, &target, MsFlags::empty(), "/dev/console")?;
+    }
     pivot(&rootfs)?;
     if let Some(linux) = spec.linux() {
         for p in linux.masked_paths().iter().flatten() {

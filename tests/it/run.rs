@@ -382,14 +382,16 @@ fn tty_gets_a_pty_with_the_terminal_size() {
     env.rl(&["pull", "-q", small()]).success();
     // `script` gives rl a terminal of 33 rows and 99 columns.
     let inner = format!(
-        "stty cols 99 rows 33; {} run -it --rm {} sh -c 'test -t 0 && test -t 1 && stty size; exit 5'",
+        "stty cols 99 rows 33; {} run -it --rm {} sh -c 'test -t 0 && test -t 1 && stty size; tty; exit 5'",
         crate::support::rl_binary().display(),
         small()
     );
     let mut c = env.command("script");
     c.args(["-qec", &inner, "/dev/null"]);
     let out = crate::support::run_command(c, None, "script rl run -it");
-    out.status_is(5).stdout_has("33 99");
+    out.status_is(5)
+        .stdout_has("33 99")
+        .stdout_has("/dev/console");
 }
 
 #[test]
