@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::image::{Ctx, enter_userns, resolve_name, rfc3339};
+use super::image::{Ctx, enter_userns, resolve_name};
 use crate::error::{Error, Result};
+use crate::format::time::{now, rfc3339};
 use crate::image::archive::{self, Format, ImportOptions, LoadOptions, SaveImage};
 use crate::image::local::{self, LocalImage};
 use crate::image::reference::{Parsed, Reference};
@@ -192,12 +193,6 @@ pub fn load(a: &LoadArgs) -> Result<()> {
         }
     }
     super::print_stdout(&out)
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Create an image from a root file system tarball.

@@ -526,9 +526,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         name,
         image_id: img.record.id.hex().to_string(),
         image_name: a.image.clone(),
-        created: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        created: crate::format::time::now_secs(),
         state: "created".into(),
         exit_code: None,
         command: spec

@@ -2,6 +2,7 @@
 //! Go templates.
 
 pub mod template;
+pub mod time;
 
 use serde::Serialize;
 use serde_json::Value;

@@ -62,12 +62,6 @@ pub enum Format {
     OciArchive,
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// The compression a stream starts with.
 fn sniff(prefix: &[u8]) -> Result<Compression> {
     Ok(match prefix {
@@ -1249,7 +1243,7 @@ fn record(store: &Store, p: &ImagePlan) -> ImageRecord {
         layers: p.layers.iter().map(|l| l.layer.clone()).collect(),
         repo_digests,
         created: p.parsed.created.clone(),
-        stored_at: now(),
+        stored_at: crate::format::time::now_secs(),
         size: p
             .layers
             .iter()
@@ -1453,7 +1447,7 @@ fn commit_import(store: &Store, staged: &StagedLayer, opts: &ImportOptions) -> R
         layers: vec![l.clone()],
         repo_digests: Vec::new(),
         created: Some(opts.created.clone()),
-        stored_at: now(),
+        stored_at: crate::format::time::now_secs(),
         size: store.layer(&l.diff_id).map_or(0, |r| r.size),
         platform: Platform::host().to_string(),
     };

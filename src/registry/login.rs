@@ -19,13 +19,10 @@ pub fn verify(host: &str, creds: &Credentials, insecure: bool) -> Result<(), Reg
         reference: host.to_string(),
         message: super::error_chain(&e),
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| RegistryError::Transport {
-            reference: host.to_string(),
-            message: e.to_string(),
-        })?;
+    let rt = super::runtime().map_err(|e| RegistryError::Transport {
+        reference: host.to_string(),
+        message: e.to_string(),
+    })?;
     rt.block_on(async {
         let client = reqwest::Client::builder()
             .danger_accept_invalid_certs(insecure)

@@ -48,6 +48,13 @@ pub enum RegistryError {
     Blocked(String),
 }
 
+/// The current-thread runtime a pull, push or login runs on (built only on those paths).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
 /// Build an oci-client for `reference`'s registry with the transport settings of registries.conf
 /// (loopback registries and `insecure = true` entries speak plain HTTP) and `tls_verify`.
 pub fn client_for(

@@ -60,10 +60,7 @@ pub fn pull(
     opts: &PullOptions,
 ) -> Result<Pulled> {
     let candidates = conf.resolve(input)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the transfer runtime", e))?;
+    let rt = super::runtime().map_err(|e| Error::io("start the transfer runtime", e))?;
     let _gc = store.lock_gc_shared()?;
     store.clean_stale_staging();
     let mut last: Option<Error> = None;
@@ -267,7 +264,7 @@ async fn pull_one(
         layers,
         repo_digests,
         created: config.created.clone(),
-        stored_at: now(),
+        stored_at: crate::format::time::now_secs(),
         size: sizes,
         platform: Platform {
             architecture: config.architecture.clone(),
@@ -288,12 +285,6 @@ async fn pull_one(
         reference: reference.clone(),
         downloaded,
     })
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Make sure one layer (extracted) and its blob are in the store. Returns whether anything was
@@ -768,10 +759,7 @@ pub fn list_tags(
     }
     let client = client_for(conf, &reference, tls_verify)?;
     let auth = registry_auth(&reference)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the transfer runtime", e))?;
+    let rt = super::runtime().map_err(|e| Error::io("start the transfer runtime", e))?;
     let tags = rt
         .block_on(client.list_tags(&oci_reference(&reference), &auth, None, None))
         .map_err(|e| describe(&reference, e))?;

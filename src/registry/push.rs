@@ -37,10 +37,7 @@ pub fn push(
     let client = client_for(conf, dest, opts.tls_verify)?;
     let oref = oci_reference(dest);
     let manifest = store.read_blob(&record.manifest_digest)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the transfer runtime", e))?;
+    let rt = super::runtime().map_err(|e| Error::io("start the transfer runtime", e))?;
     rt.block_on(async {
         client
             .auth(&oref, auth, RegistryOperation::Push)

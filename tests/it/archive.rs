@@ -13,38 +13,10 @@ use serde_json::{Value, json};
 
 use crate::support::fixtures::{fixtures, pushed};
 use crate::support::oci::{sha256_digest, sha256_hex};
-use crate::support::{TestEnv, chown_to_user, lookup, run_command, wait_until, xattr};
-
-fn storage(env: &TestEnv) -> PathBuf {
-    env.rl_data().join("storage")
-}
-
-fn layer_dir(env: &TestEnv, diff_id: &str) -> PathBuf {
-    storage(env)
-        .join("layers")
-        .join(diff_id.trim_start_matches("sha256:"))
-}
-
-fn layers_top_first(env: &TestEnv, diff_ids: &[String]) -> Vec<PathBuf> {
-    diff_ids.iter().rev().map(|d| layer_dir(env, d)).collect()
-}
-
-/// The host uid a container uid lands on under rl's map (0 = the user, 1.. = the range).
-fn host_uid(env: &TestEnv, cuid: u32) -> u32 {
-    if cuid == 0 {
-        return env.user.uid;
-    }
-    let text = fs::read_to_string("/etc/subuid").unwrap();
-    let start: u32 = text
-        .lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f[0] == env.user.name || f[0] == env.user.uid.to_string())
-                .then(|| f[1].parse().unwrap())
-        })
-        .expect("test user has a subuid range");
-    start + cuid - 1
-}
+use crate::support::{
+    TestEnv, chown_to_user, host_uid, layer_dir, layers_top_first, lookup, run_command, storage,
+    wait_until, xattr,
+};
 
 fn hex(digest: &str) -> &str {
     digest.trim_start_matches("sha256:")

@@ -12,41 +12,9 @@ use std::time::Duration;
 use crate::support::fixtures::{fixtures, push_image, pushed};
 use crate::support::oci::{Client, sha256_digest, sha256_hex};
 use crate::support::registry::{Registry, auth_registry};
-use crate::support::{TestEnv, lookup, run_command, wait_until, xattr};
-
-fn storage(env: &TestEnv) -> PathBuf {
-    env.rl_data().join("storage")
-}
-
-fn layer_dir(env: &TestEnv, diff_id: &str) -> PathBuf {
-    storage(env)
-        .join("layers")
-        .join(diff_id.trim_start_matches("sha256:"))
-}
-
-fn subuid_start(env: &TestEnv) -> u32 {
-    let text = fs::read_to_string("/etc/subuid").unwrap();
-    text.lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f[0] == env.user.name || f[0] == env.user.uid.to_string())
-                .then(|| f[1].parse().unwrap())
-        })
-        .expect("test user has a subuid range")
-}
-
-/// The host uid a container uid lands on under rl's map (0 = the user, 1.. = the range).
-fn host_uid(env: &TestEnv, cuid: u32) -> u32 {
-    if cuid == 0 {
-        env.user.uid
-    } else {
-        subuid_start(env) + cuid - 1
-    }
-}
-
-fn image_layers_top_first(env: &TestEnv, diff_ids: &[String]) -> Vec<PathBuf> {
-    diff_ids.iter().rev().map(|d| layer_dir(env, d)).collect()
-}
+use crate::support::{
+    TestEnv, host_uid, layer_dir, layers_top_first, lookup, run_command, storage, wait_until, xattr,
+};
 
 #[test]
 fn pull_small_oci_and_docker() {
@@ -122,7 +90,7 @@ fn pull_multi_layer_semantics() {
     let fx = fixtures();
     let f = &fx.multi_facts;
     env.rl(&["pull", "-q", &pushed().multi.reference]).success();
-    let layers = image_layers_top_first(&env, &fx.multi.diff_ids);
+    let layers = layers_top_first(&env, &fx.multi.diff_ids);
     let find = |p: &str| lookup(&layers, p);
     for gone in f.whited_out {
         assert!(find(gone).is_none(), "{gone} should be whited out");
@@ -222,7 +190,7 @@ fn pull_by_digest_and_platforms() {
             .config_digest()
             .trim_start_matches("sha256:")
     );
-    let arm_layers = image_layers_top_first(&env, &fx.multiarch.arm64.diff_ids);
+    let arm_layers = layers_top_first(&env, &fx.multiarch.arm64.diff_ids);
     let platform = lookup(&arm_layers, "/etc/rl-platform").unwrap();
     assert_eq!(fs::read_to_string(platform).unwrap(), "arm64\n");
     env.rl(&["pull", "--platform", "linux/s390x", &p.multiarch.reference])

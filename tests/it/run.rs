@@ -4,22 +4,11 @@
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 
-use crate::support::TestEnv;
 use crate::support::fixtures::pushed;
+use crate::support::{TestEnv, host_uid, subuid_start};
 
 fn small() -> &'static str {
     &pushed().small.reference
-}
-
-fn subuid_start(env: &TestEnv) -> u64 {
-    fs::read_to_string("/etc/subuid")
-        .unwrap()
-        .lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f[0] == env.user.name).then(|| f[1].parse().unwrap())
-        })
-        .unwrap()
 }
 
 #[test]
@@ -146,7 +135,7 @@ fn ids_are_mapped_through_the_subuid_range() {
         .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
         .collect();
     assert_eq!(rows[0], vec![0, u64::from(env.user.uid), 1]);
-    assert_eq!(rows[1], vec![1, subuid_start(&env), 65536]);
+    assert_eq!(rows[1], vec![1, u64::from(subuid_start(&env)), 65536]);
     let vol = env.root.join("vol");
     fs::create_dir(&vol).unwrap();
     fs::set_permissions(&vol, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
@@ -158,8 +147,8 @@ fn ids_are_mapped_through_the_subuid_range() {
         env.user.uid
     );
     assert_eq!(
-        u64::from(fs::metadata(vol.join("by-user")).unwrap().uid()),
-        subuid_start(&env) + 999
+        fs::metadata(vol.join("by-user")).unwrap().uid(),
+        host_uid(&env, 1000)
     );
     // A read-only bind cannot be written.
     let ro = format!("{}:/data:ro", vol.display());
@@ -467,8 +456,8 @@ fn named_and_anonymous_volumes() {
     out.success().stdout_has("user");
     let data = env.rl_data().join("volumes/homes/_data");
     assert_eq!(
-        fs::metadata(data.join("user")).unwrap().uid() as u64,
-        subuid_start(&env) + 999
+        fs::metadata(data.join("user")).unwrap().uid(),
+        host_uid(&env, 1000)
     );
     // It outlives --rm and is not filled again.
     let out = env.rl(&[

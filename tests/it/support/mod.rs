@@ -517,3 +517,41 @@ pub fn xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
     buf.truncate(n);
     Some(buf)
 }
+
+/// The image store of an env (`$XDG_DATA_HOME/rl/storage`).
+pub fn storage(env: &TestEnv) -> PathBuf {
+    env.rl_data().join("storage")
+}
+
+/// The extracted layer with this diff id.
+pub fn layer_dir(env: &TestEnv, diff_id: &str) -> PathBuf {
+    storage(env)
+        .join("layers")
+        .join(diff_id.trim_start_matches("sha256:"))
+}
+
+/// An image's extracted layers, top first (as overlayfs stacks them).
+pub fn layers_top_first(env: &TestEnv, diff_ids: &[String]) -> Vec<PathBuf> {
+    diff_ids.iter().rev().map(|d| layer_dir(env, d)).collect()
+}
+
+/// The first id of the test user's range in /etc/subuid.
+pub fn subuid_start(env: &TestEnv) -> u32 {
+    let text = fs::read_to_string("/etc/subuid").expect("read /etc/subuid");
+    text.lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f[0] == env.user.name || f[0] == env.user.uid.to_string())
+                .then(|| f[1].parse().expect("a number in /etc/subuid"))
+        })
+        .expect("test user has a subuid range")
+}
+
+/// The host uid a container uid lands on under rl's map (0 = the user, 1.. = the range).
+pub fn host_uid(env: &TestEnv, cuid: u32) -> u32 {
+    if cuid == 0 {
+        env.user.uid
+    } else {
+        subuid_start(env) + cuid - 1
+    }
+}
