@@ -12,6 +12,97 @@ pub fn now() -> i64 {
     i64::try_from(now_secs()).unwrap_or(i64::MAX)
 }
 
+/// Nanoseconds since the epoch, now (log lines and events carry them).
+pub fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Nanoseconds since the epoch of an RFC 3339 time, keeping its fraction.
+pub fn parse_rfc3339_nanos(s: &str) -> Option<i64> {
+    let secs = parse_rfc3339(s)?;
+    let frac = s.get(19..)?.strip_prefix('.').map_or("", |f| {
+        let end = f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len());
+        &f[..end]
+    });
+    let mut nanos = 0i64;
+    for (i, c) in frac.bytes().take(9).enumerate() {
+        nanos += i64::from(c - b'0') * 10i64.pow(8 - u32::try_from(i).unwrap_or(8));
+    }
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
+/// RFC 3339 UTC text with nine fraction digits ("2024-05-01T10:00:00.000000001Z").
+pub fn rfc3339_nanos(nanos: i64) -> String {
+    let secs = nanos.div_euclid(1_000_000_000);
+    let frac = nanos.rem_euclid(1_000_000_000);
+    let whole = rfc3339(secs);
+    format!("{}.{frac:09}Z", whole.trim_end_matches('Z'))
+}
+
+/// A `--since`/`--until` value as docker and podman take it, in nanoseconds since the epoch:
+/// an RFC 3339 time (a date alone means its midnight UTC), seconds since the epoch with an
+/// optional fraction (`1700000000.5`), or a Go duration back from now (`10m`, `1h30m`, `2.5s`).
+pub fn parse_since(s: &str, now_ns: i64) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.len() == 10 && s.as_bytes().get(4) == Some(&b'-') {
+        return parse_rfc3339_nanos(&format!("{s}T00:00:00Z"));
+    }
+    if s.len() >= 19 && s.as_bytes().get(10) == Some(&b'T') {
+        return parse_rfc3339_nanos(s);
+    }
+    if let Some(d) = parse_duration_nanos(s) {
+        return Some(now_ns - d);
+    }
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() || !whole.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if !frac.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut nanos = whole.parse::<i64>().ok()?.checked_mul(1_000_000_000)?;
+    for (i, c) in frac.bytes().take(9).enumerate() {
+        nanos += i64::from(c - b'0') * 10i64.pow(8 - u32::try_from(i).unwrap_or(8));
+    }
+    Some(nanos)
+}
+
+/// A Go duration (`300ms`, `1.5h`, `2h45m`, `10s`) in nanoseconds; a bare number is not one.
+pub fn parse_duration_nanos(s: &str) -> Option<i64> {
+    let mut rest = s;
+    let mut total = 0f64;
+    let mut any = false;
+    while !rest.is_empty() {
+        let n_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..n_end].parse().ok()?;
+        rest = &rest[n_end..];
+        let u_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = match &rest[..u_end] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        rest = &rest[u_end..];
+        total += n * unit;
+        any = true;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    (any && total.is_finite() && total < 9e18).then_some(total as i64)
+}
+
 /// Seconds since the epoch of an RFC 3339 time ("2024-05-01T10:00:00.123Z", offsets allowed).
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -106,5 +197,39 @@ mod tests {
         assert_eq!(ago(now() - 7200), "2 hours ago");
         assert_eq!(ago(now() - 90), "About a minute ago");
         assert_eq!(ago(now() - 86_400 * 3), "3 days ago");
+    }
+
+    #[test]
+    fn nanosecond_times_and_since() {
+        let t = parse_rfc3339_nanos("2024-02-29T12:34:56.000000789Z").unwrap();
+        assert_eq!(t, 1_709_210_096_000_000_789);
+        assert_eq!(rfc3339_nanos(t), "2024-02-29T12:34:56.000000789Z");
+        assert_eq!(
+            parse_rfc3339_nanos("2024-02-29T12:34:56.5Z"),
+            Some(1_709_210_096_500_000_000)
+        );
+        let now = 1_000_000_000_000_000_000;
+        assert_eq!(parse_since("10m", now), Some(now - 600_000_000_000));
+        assert_eq!(parse_since("1h30m", now), Some(now - 5_400_000_000_000));
+        assert_eq!(
+            parse_since("1700000000", now),
+            Some(1_700_000_000_000_000_000)
+        );
+        assert_eq!(
+            parse_since("1700000000.25", now),
+            Some(1_700_000_000_250_000_000)
+        );
+        assert_eq!(
+            parse_since("2024-02-29", now),
+            Some(1_709_164_800_000_000_000)
+        );
+        assert_eq!(
+            parse_since("2024-02-29T12:34:56Z", now),
+            Some(1_709_210_096_000_000_000)
+        );
+        assert_eq!(parse_since("yesterday", now), None);
+        assert_eq!(parse_since("", now), None);
+        assert_eq!(parse_duration_nanos("2.5s"), Some(2_500_000_000));
+        assert_eq!(parse_duration_nanos("5"), None);
     }
 }
