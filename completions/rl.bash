@@ -769,7 +769,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__create)
-            opts="-i -t -d -e -w -u -h -v -l -m --help --interactive --tty --detach --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -e -w -u -h -v -l -m --help --interactive --tty --detach --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -840,6 +840,22 @@ _rl() {
                     return 0
                     ;;
                 -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --userns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uidmap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gidmap)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1755,7 +1771,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__run)
-            opts="-i -t -d -e -w -u -h -v -l -m --help --interactive --tty --detach --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -e -w -u -h -v -l -m --help --interactive --tty --detach --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1826,6 +1842,22 @@ _rl() {
                     return 0
                     ;;
                 -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --userns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uidmap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gidmap)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

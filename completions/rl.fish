@@ -143,7 +143,11 @@ complete -c rl -n "__fish_rl_using_subcommand create" -l network -d 'Network: no
 complete -c rl -n "__fish_rl_using_subcommand create" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
 false\t''"
 complete -c rl -n "__fish_rl_using_subcommand create" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
-complete -c rl -n "__fish_rl_using_subcommand create" -s v -l volume -d 'Bind a host path: HOST:CONTAINER[:ro|rw]' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -s v -l volume -d 'Bind a host path or mount a volume: [HOST-PATH|NAME:]CONTAINER[:ro|rw|U|nocopy|...]' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly,...]' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l userns -d 'User namespace: keep-id (your uid and gid inside, with a passwd entry) or host (the default)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l uidmap -d 'Map container uids: CONTAINER_ID:ID:SIZE (ID in rl\'s namespace: 0 = you, 1.. = your subuids)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l gidmap -d 'Map container gids, as --uidmap (default: the --uidmap ranges)' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l cap-add -d 'Add capabilities (CAP_NET_RAW, net_raw, ALL)' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l cap-drop -d 'Drop capabilities' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined|FILE, mask=PATHS, unmask=PATHS|ALL' -r
@@ -165,6 +169,7 @@ complete -c rl -n "__fish_rl_using_subcommand create" -s t -l tty -d 'Allocate a
 complete -c rl -n "__fish_rl_using_subcommand create" -s d -l detach -d 'Run in the background [not implemented yet: needs the per-container monitor]'
 complete -c rl -n "__fish_rl_using_subcommand create" -l rm -d 'Remove the container when it exits'
 complete -c rl -n "__fish_rl_using_subcommand create" -l read-only -d 'Mount the root file system read-only'
+complete -c rl -n "__fish_rl_using_subcommand create" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
 complete -c rl -n "__fish_rl_using_subcommand create" -l privileged -d 'Give the container every capability and no masked paths'
 complete -c rl -n "__fish_rl_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand events" -s h -l help -d 'Print help'
@@ -332,7 +337,11 @@ complete -c rl -n "__fish_rl_using_subcommand run" -l network -d 'Network: none 
 complete -c rl -n "__fish_rl_using_subcommand run" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
 false\t''"
 complete -c rl -n "__fish_rl_using_subcommand run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
-complete -c rl -n "__fish_rl_using_subcommand run" -s v -l volume -d 'Bind a host path: HOST:CONTAINER[:ro|rw]' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -s v -l volume -d 'Bind a host path or mount a volume: [HOST-PATH|NAME:]CONTAINER[:ro|rw|U|nocopy|...]' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly,...]' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l userns -d 'User namespace: keep-id (your uid and gid inside, with a passwd entry) or host (the default)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l uidmap -d 'Map container uids: CONTAINER_ID:ID:SIZE (ID in rl\'s namespace: 0 = you, 1.. = your subuids)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l gidmap -d 'Map container gids, as --uidmap (default: the --uidmap ranges)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l cap-add -d 'Add capabilities (CAP_NET_RAW, net_raw, ALL)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l cap-drop -d 'Drop capabilities' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined|FILE, mask=PATHS, unmask=PATHS|ALL' -r
@@ -354,6 +363,7 @@ complete -c rl -n "__fish_rl_using_subcommand run" -s t -l tty -d 'Allocate a ps
 complete -c rl -n "__fish_rl_using_subcommand run" -s d -l detach -d 'Run in the background [not implemented yet: needs the per-container monitor]'
 complete -c rl -n "__fish_rl_using_subcommand run" -l rm -d 'Remove the container when it exits'
 complete -c rl -n "__fish_rl_using_subcommand run" -l read-only -d 'Mount the root file system read-only'
+complete -c rl -n "__fish_rl_using_subcommand run" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
 complete -c rl -n "__fish_rl_using_subcommand run" -l privileged -d 'Give the container every capability and no masked paths'
 complete -c rl -n "__fish_rl_using_subcommand save" -s o -l output -d 'Write the archive to this file (default: stdout, which must not be a terminal)' -r -F
 complete -c rl -n "__fish_rl_using_subcommand save" -l format -d 'Archive format' -r -f -a "docker-archive\t'The format of docker save: manifest.json, configs and plain layer tars'

@@ -277,6 +277,124 @@ impl MountSpec {
     }
 }
 
+/// One `--mount` flag, parsed: docker's `type=bind|volume|tmpfs,source=,target=,...` keys turned
+/// into podman's option words. `source` is the host path or volume name as given (empty for
+/// tmpfs and anonymous volumes); the caller resolves volumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountFlag {
+    /// The mount type.
+    pub kind: MountKind,
+    /// `source=`/`src=`.
+    pub source: String,
+    /// `target=`/`destination=`/`dst=`.
+    pub destination: String,
+    /// Option words for [`MountSpec::options`].
+    pub options: Vec<String>,
+}
+
+/// Parse one `--mount` value as docker and podman take it: comma-separated `KEY=VALUE` pairs
+/// (boolean keys may stand alone), the type defaulting to `volume`.
+pub fn parse_mount_flag(s: &str) -> Result<MountFlag> {
+    let bad = |msg: String| SpecError::Mount(format!("invalid --mount {s:?}: {msg}"));
+    let mut kind: Option<MountKind> = None;
+    let (mut source, mut destination) = (String::new(), String::new());
+    let mut options: Vec<String> = Vec::new();
+    let truth = |k: &str, v: Option<&str>| -> Result<bool> {
+        match v.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("true" | "1") => Ok(true),
+            Some("false" | "0") => Ok(false),
+            Some(other) => Err(bad(format!("{k}={other}: want true or false"))),
+        }
+    };
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = match part.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (part, None),
+        };
+        let value = || {
+            v.filter(|v| !v.is_empty())
+                .ok_or_else(|| bad(format!("{k} needs a value")))
+        };
+        match k {
+            "type" => {
+                kind = Some(match value()? {
+                    "bind" => MountKind::Bind,
+                    "volume" => MountKind::Volume,
+                    "tmpfs" => MountKind::Tmpfs,
+                    other => {
+                        return Err(bad(format!(
+                            "type {other} is not supported (want bind, volume or tmpfs)"
+                        )));
+                    }
+                });
+            }
+            "source" | "src" => source = value()?.to_string(),
+            "target" | "destination" | "dst" => destination = value()?.to_string(),
+            "readonly" | "ro" => {
+                if truth(k, v)? {
+                    options.push("ro".into());
+                }
+            }
+            "rw" => {
+                if !truth(k, v)? {
+                    options.push("ro".into());
+                }
+            }
+            "bind-propagation" => options.push(value()?.to_string()),
+            "bind-nonrecursive" => {
+                if truth(k, v)? {
+                    options.push("bind".into());
+                }
+            }
+            "volume-nocopy" => {
+                if truth(k, v)? {
+                    options.push("nocopy".into());
+                }
+            }
+            "tmpfs-size" => options.push(format!("size={}", value()?)),
+            "tmpfs-mode" => options.push(format!("mode={}", value()?)),
+            "U" | "chown" => {
+                if truth(k, v)? {
+                    options.push("U".into());
+                }
+            }
+            "relabel" | "consistency" => {}
+            "volume-driver" if value()? == "local" => {}
+            "noexec" | "exec" | "nosuid" | "suid" | "nodev" | "dev" | "notmpcopyup" | "z" | "Z"
+                if v.is_none() =>
+            {
+                options.push(k.to_string());
+            }
+            _ => return Err(bad(format!("unknown key {k:?}"))),
+        }
+    }
+    let kind = kind.unwrap_or(MountKind::Volume);
+    if destination.is_empty() {
+        return Err(bad("target= is required".into()));
+    }
+    match kind {
+        MountKind::Bind if source.is_empty() => {
+            return Err(bad("source= is required for a bind mount".into()));
+        }
+        MountKind::Tmpfs if !source.is_empty() => {
+            return Err(bad("a tmpfs mount takes no source".into()));
+        }
+        _ => {}
+    }
+    let tmpfs_key = options
+        .iter()
+        .any(|o| o.starts_with("size=") || o.starts_with("mode="));
+    if tmpfs_key && kind != MountKind::Tmpfs {
+        return Err(bad("tmpfs-size and tmpfs-mode need type=tmpfs".into()));
+    }
+    Ok(MountFlag {
+        kind,
+        source,
+        destination,
+        options,
+    })
+}
+
 /// What the CLI parsed from `rl run` / `rl create`. Empty means "not given" throughout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOptions {
@@ -2774,6 +2892,49 @@ far:x:100000:alice
         assert_eq!(typ(find_mount(&s, "/sys/fs/cgroup")), "bind");
         let masked = linux(&s).masked_paths().clone().expect("masked");
         assert!(masked.contains(&"/sys/kernel".to_string()));
+    }
+
+    #[test]
+    fn mount_flags_parse_like_docker() {
+        let m = parse_mount_flag("type=bind,source=/h,target=/c,readonly,bind-propagation=rshared")
+            .unwrap();
+        assert_eq!(m.kind, MountKind::Bind);
+        assert_eq!((m.source.as_str(), m.destination.as_str()), ("/h", "/c"));
+        assert_eq!(m.options, vec!["ro", "rshared"]);
+        let m = parse_mount_flag("src=data,dst=/data,volume-nocopy").unwrap();
+        assert_eq!(m.kind, MountKind::Volume);
+        assert_eq!(m.options, vec!["nocopy"]);
+        let m =
+            parse_mount_flag("type=tmpfs,destination=/t,tmpfs-size=64m,tmpfs-mode=1770").unwrap();
+        assert_eq!(m.kind, MountKind::Tmpfs);
+        assert_eq!(m.options, vec!["size=64m", "mode=1770"]);
+        let m = parse_mount_flag("type=volume,target=/anon,readonly=false").unwrap();
+        assert!(m.source.is_empty() && m.options.is_empty());
+        assert_eq!(
+            parse_mount_flag("type=bind,src=/a,dst=/b,bind-nonrecursive=true,U")
+                .unwrap()
+                .options,
+            vec!["bind", "U"]
+        );
+        for (bad, why) in [
+            ("type=bind,target=/c", "source= is required"),
+            ("type=tmpfs,src=/x,target=/c", "takes no source"),
+            ("type=image,target=/c", "not supported"),
+            ("source=/h", "target= is required"),
+            (
+                "type=bind,src=/a,dst=/b,colour=red",
+                "unknown key \"colour\"",
+            ),
+            (
+                "type=bind,src=/a,dst=/b,readonly=maybe",
+                "want true or false",
+            ),
+            ("type=bind,src=/a,dst=/b,tmpfs-size=1m", "need type=tmpfs"),
+            ("type=bind,src=,dst=/b", "src needs a value"),
+        ] {
+            let e = parse_mount_flag(bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub struct IdRange {
 }
 
 /// One line of a uid_map or gid_map: `container_id host_id size`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdMapping {
     /// First id inside the namespace.
@@ -108,6 +108,126 @@ pub fn build_map(own: u32, ranges: &[IdRange]) -> Vec<IdMapping> {
         next = next.saturating_add(r.count);
     }
     maps
+}
+
+/// Number of ids a map covers on the inside.
+pub fn map_size(maps: &[IdMapping]) -> u32 {
+    maps.iter().fold(0u32, |n, m| n.saturating_add(m.size))
+}
+
+/// podman's `--userns=keep-id` map for a user namespace nested in rl's (whose ids are
+/// `0..outer_size`, 0 being the user): container ids below `own` -> 1.., `own` -> 0 (the user),
+/// the rest unchanged. None when rl's namespace is too small to hold it.
+pub fn keep_id_map(own: u32, outer_size: u32) -> Option<Vec<IdMapping>> {
+    if own == 0 {
+        return Some(vec![IdMapping {
+            container_id: 0,
+            host_id: 0,
+            size: outer_size,
+        }]);
+    }
+    if outer_size <= own {
+        return None;
+    }
+    let mut maps = vec![
+        IdMapping {
+            container_id: 0,
+            host_id: 1,
+            size: own,
+        },
+        IdMapping {
+            container_id: own,
+            host_id: 0,
+            size: 1,
+        },
+    ];
+    let rest = outer_size - own - 1;
+    if rest > 0 {
+        maps.push(IdMapping {
+            container_id: own + 1,
+            host_id: own + 1,
+            size: rest,
+        });
+    }
+    Some(maps)
+}
+
+/// Parse `--uidmap`/`--gidmap` values (`CONTAINER:HOST:SIZE`, HOST being an id in rl's user
+/// namespace as in podman) and check them against that namespace's `outer_size` ids: sizes
+/// non-zero, no range overlapping another on either side, at most 340 lines (the kernel's limit).
+pub fn parse_id_maps(
+    values: &[String],
+    what: &str,
+    outer_size: u32,
+) -> Result<Vec<IdMapping>, String> {
+    let mut maps: Vec<IdMapping> = Vec::new();
+    for v in values {
+        let nums: Vec<Option<u32>> = v.split(':').map(|n| n.trim().parse().ok()).collect();
+        let [Some(c), Some(h), Some(n)] = nums.as_slice() else {
+            return Err(format!(
+                "invalid --{what} {v:?}: want CONTAINER_ID:HOST_ID:SIZE"
+            ));
+        };
+        let (c, h, n) = (*c, *h, *n);
+        if n == 0 || c.checked_add(n).is_none() || h.checked_add(n).is_none() {
+            return Err(format!("invalid --{what} {v:?}: bad size"));
+        }
+        if u64::from(h) + u64::from(n) > u64::from(outer_size) {
+            return Err(format!(
+                "invalid --{what} {v:?}: ids {h}-{} are not in rl's user namespace (0-{}: your id and your subordinate range)",
+                u64::from(h) + u64::from(n) - 1,
+                outer_size.saturating_sub(1)
+            ));
+        }
+        let overlaps = |a: u32, a_len: u32, b: u32| {
+            u64::from(a) < u64::from(b) + u64::from(n)
+                && u64::from(b) < u64::from(a) + u64::from(a_len)
+        };
+        for m in &maps {
+            if overlaps(m.container_id, m.size, c) || overlaps(m.host_id, m.size, h) {
+                return Err(format!("invalid --{what} {v:?}: overlaps another range"));
+            }
+        }
+        maps.push(IdMapping {
+            container_id: c,
+            host_id: h,
+            size: n,
+        });
+    }
+    if maps.len() > 340 {
+        return Err(format!("too many --{what} ranges (the kernel takes 340)"));
+    }
+    Ok(maps)
+}
+
+/// The host view of a nested map: `inner` maps container ids to ids of a namespace that `outer`
+/// maps to the host; the result maps container ids to host ids (ranges split as needed).
+pub fn compose(inner: &[IdMapping], outer: &[IdMapping]) -> Vec<IdMapping> {
+    let mut out = Vec::new();
+    for i in inner {
+        let (lo, hi) = (
+            u64::from(i.host_id),
+            u64::from(i.host_id) + u64::from(i.size),
+        );
+        for o in outer {
+            let (olo, ohi) = (
+                u64::from(o.container_id),
+                u64::from(o.container_id) + u64::from(o.size),
+            );
+            let (a, b) = (lo.max(olo), hi.min(ohi));
+            if a >= b {
+                continue;
+            }
+            let part = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+            out.push(IdMapping {
+                container_id: part(u64::from(i.container_id) + (a - lo)),
+                host_id: part(u64::from(o.host_id) + (a - olo)),
+                size: part(b - a),
+            });
+        }
+    }
+    out.sort_by_key(|m| m.container_id);
+    out
 }
 
 /// A setuid helper (newuidmap or newgidmap) and whether it looks usable.
@@ -331,6 +451,51 @@ pub fn probe_helpers(id: &Identity) -> Result<MapProbe, UsernsError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keep_id_and_nested_maps() {
+        let m = |c, h, s| IdMapping {
+            container_id: c,
+            host_id: h,
+            size: s,
+        };
+        assert_eq!(
+            keep_id_map(1001, 65537).unwrap(),
+            vec![m(0, 1, 1001), m(1001, 0, 1), m(1002, 1002, 64535)]
+        );
+        assert_eq!(keep_id_map(1001, 1), None);
+        assert_eq!(map_size(&keep_id_map(1001, 65537).unwrap()), 65537);
+        let outer = vec![m(0, 1001, 1), m(1, 100_000, 65536)];
+        assert_eq!(
+            compose(&keep_id_map(1001, 65537).unwrap(), &outer),
+            vec![
+                m(0, 100_000, 1001),
+                m(1001, 1001, 1),
+                m(1002, 101_001, 64535)
+            ]
+        );
+        // A range that straddles two outer ranges is split.
+        assert_eq!(
+            compose(&[m(0, 0, 3)], &outer),
+            vec![m(0, 1001, 1), m(1, 100_000, 2)]
+        );
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_id_maps(&v(&["0:1:1000", "1000:0:1"]), "uidmap", 65537).unwrap(),
+            vec![m(0, 1, 1000), m(1000, 0, 1)]
+        );
+        for (bad, why) in [
+            (v(&["0:1"]), "want CONTAINER_ID:HOST_ID:SIZE"),
+            (v(&["0:1:0"]), "bad size"),
+            (v(&["0:65000:1000"]), "not in rl's user namespace"),
+            (v(&["0:1:10", "5:100:10"]), "overlaps"),
+            (v(&["0:1:10", "100:5:10"]), "overlaps"),
+            (v(&["a:b:c"]), "want"),
+        ] {
+            let e = parse_id_maps(&bad, "uidmap", 65537).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+    }
+
     use super::*;
 
     const FILE: &str = "# comment\nalice:100000:65536\n\n1001:200000:1000\nbob:300000:65536\nalice:400000:10\ncarol:broken\n";

@@ -70,9 +70,24 @@ pub struct RunArgs {
     /// Mount a tmpfs: PATH[:OPTIONS]
     #[arg(long, value_name = "PATH[:OPTIONS]")]
     pub tmpfs: Vec<String>,
-    /// Bind a host path: HOST:CONTAINER[:ro|rw]
-    #[arg(short, long, value_name = "HOST:CONTAINER[:OPTIONS]")]
+    /// Bind a host path or mount a volume: [HOST-PATH|NAME:]CONTAINER[:ro|rw|U|nocopy|...]
+    #[arg(short, long, value_name = "[SOURCE:]CONTAINER[:OPTIONS]")]
     pub volume: Vec<String>,
+    /// Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly,...]
+    #[arg(long, value_name = "type=TYPE,...")]
+    pub mount: Vec<String>,
+    /// Run rl's own init as pid 1: it forwards signals to the command and reaps zombies
+    #[arg(long)]
+    pub init: bool,
+    /// User namespace: keep-id (your uid and gid inside, with a passwd entry) or host (the default)
+    #[arg(long, value_name = "MODE")]
+    pub userns: Option<String>,
+    /// Map container uids: CONTAINER_ID:ID:SIZE (ID in rl's namespace: 0 = you, 1.. = your subuids)
+    #[arg(long, value_name = "CONTAINER_ID:ID:SIZE")]
+    pub uidmap: Vec<String>,
+    /// Map container gids, as --uidmap (default: the --uidmap ranges)
+    #[arg(long, value_name = "CONTAINER_ID:ID:SIZE")]
+    pub gidmap: Vec<String>,
     /// Add capabilities (CAP_NET_RAW, net_raw, ALL)
     #[arg(long, value_name = "CAP")]
     pub cap_add: Vec<String>,
@@ -130,7 +145,7 @@ use crate::container::{self, Record};
 use crate::error::{Error, Result};
 use crate::image::local::{self, LocalImage};
 use crate::image::manifest;
-use crate::specgen::{self, ImageUsers, MountSpec, NetworkMode, RunOptions, SpecInputs};
+use crate::specgen::{self, ImageUsers, MountKind, MountSpec, NetworkMode, RunOptions, SpecInputs};
 use crate::userns::{self, Identity};
 
 fn pairs(v: &[String], what: &str) -> Result<BTreeMap<String, String>> {
@@ -203,9 +218,31 @@ struct Volumes {
     copy_up: Vec<(PathBuf, String)>,
     /// Anonymous volumes, removed with the container under `--rm`.
     anonymous: Vec<PathBuf>,
+    /// Sources to give to the container's user (the `U` option), once its ids are known.
+    chown: Vec<PathBuf>,
+    /// Volume directories made for this container.
+    created: Vec<PathBuf>,
 }
 
 impl Volumes {
+    /// A bind mount of an existing host path.
+    fn bind(&mut self, src: &str, dest: &str, opts: &[&str]) -> Result<()> {
+        if !src.starts_with('/') {
+            return Err(Error::Usage(format!(
+                "bind source {src:?} must be an absolute path"
+            )));
+        }
+        if std::fs::symlink_metadata(src).is_err() {
+            return Err(Error::Msg(format!("bind source {src} does not exist")));
+        }
+        if opts.contains(&"U") {
+            self.chown.push(PathBuf::from(src));
+        }
+        let opts: Vec<&str> = opts.iter().copied().filter(|o| *o != "U").collect();
+        self.mounts.push(MountSpec::bind(src, dest, &opts));
+        Ok(())
+    }
+
     /// A volume directory `<volumes>/<name>/_data`, created on first use.
     fn add(
         &mut self,
@@ -219,6 +256,7 @@ impl Volumes {
         let data = root.join("_data");
         if !data.is_dir() {
             crate::config::ensure_dir(&data)?;
+            self.created.push(data.clone());
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755))
                 .map_err(|e| Error::path("chmod", &data, e))?;
@@ -229,10 +267,13 @@ impl Volumes {
         if !opts.contains(&"nocopy") {
             self.copy_up.push((data.clone(), dest.to_string()));
         }
+        if opts.contains(&"U") {
+            self.chown.push(data.clone());
+        }
         let opts: Vec<&str> = opts
             .iter()
             .copied()
-            .filter(|o| *o != "copy" && *o != "nocopy")
+            .filter(|o| *o != "copy" && *o != "nocopy" && *o != "U")
             .collect();
         self.mounts
             .push(MountSpec::volume(&data.display().to_string(), dest, &opts));
@@ -259,16 +300,33 @@ fn volume_mounts(a: &RunArgs, paths: &crate::config::Paths) -> Result<Volumes> {
             // -v /path: an anonymous volume.
             out.add(paths, &container::new_id()?, dst, &opts, true)?;
         } else if src.starts_with('/') {
-            if std::fs::symlink_metadata(src).is_err() {
-                return Err(Error::Msg(format!("bind source {src} does not exist")));
-            }
-            out.mounts.push(MountSpec::bind(src, dst, &opts));
+            out.bind(src, dst, &opts)?;
         } else if container::valid_name(src) {
             out.add(paths, src, dst, &opts, false)?;
         } else {
             return Err(Error::Usage(format!(
                 "invalid volume {v:?}: {src:?} is neither an absolute host path nor a volume name"
             )));
+        }
+    }
+    for m in &a.mount {
+        let f = specgen::parse_mount_flag(m).map_err(|e| Error::Usage(e.to_string()))?;
+        let opts: Vec<&str> = f.options.iter().map(String::as_str).collect();
+        match f.kind {
+            MountKind::Bind => out.bind(&f.source, &f.destination, &opts)?,
+            MountKind::Tmpfs => out.mounts.push(MountSpec::tmpfs(&f.destination, &opts)),
+            MountKind::Volume if f.source.is_empty() => {
+                out.add(paths, &container::new_id()?, &f.destination, &opts, true)?;
+            }
+            MountKind::Volume if container::valid_name(&f.source) => {
+                out.add(paths, &f.source, &f.destination, &opts, false)?;
+            }
+            MountKind::Volume => {
+                return Err(Error::Usage(format!(
+                    "invalid --mount {m:?}: volume name {:?} must match [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+                    f.source
+                )));
+            }
         }
     }
     Ok(out)
@@ -351,6 +409,154 @@ fn host_devices() -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The maps of the container's own user namespace for `--userns=keep-id` or `--uidmap`/`--gidmap`
+/// (None: the container shares rl's). `uid_map`/`gid_map` are rl's namespace's maps; `full` says
+/// whether they include the subordinate ranges.
+fn nested_maps(
+    a: &RunArgs,
+    uid_map: &[userns::IdMapping],
+    gid_map: &[userns::IdMapping],
+    full: bool,
+) -> Result<Option<crate::runtime::NestedMaps>> {
+    let (outer_u, outer_g) = (userns::map_size(uid_map), userns::map_size(gid_map));
+    let maps_given = !a.uidmap.is_empty() || !a.gidmap.is_empty();
+    match a.userns.as_deref() {
+        None | Some("" | "host") => {}
+        Some("keep-id") => {
+            if maps_given {
+                return Err(Error::Usage(
+                    "--userns=keep-id cannot be combined with --uidmap or --gidmap".into(),
+                ));
+            }
+            let no_room = || {
+                Error::Msg(
+                    "--userns=keep-id needs a subordinate id range for your user that is larger than your uid \
+                     (add one to /etc/subuid and /etc/subgid; see `rl info`)"
+                        .into(),
+                )
+            };
+            if !full {
+                return Err(no_room());
+            }
+            let (uid, gid) = (uid_map[0].host_id, gid_map[0].host_id);
+            let uids = userns::keep_id_map(uid, outer_u).ok_or_else(no_room)?;
+            let gids = userns::keep_id_map(gid, outer_g).ok_or_else(no_room)?;
+            return Ok(Some(crate::runtime::NestedMaps { uids, gids }));
+        }
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "invalid --userns {other:?}: rl supports host and keep-id"
+            )));
+        }
+    }
+    if !maps_given {
+        return Ok(None);
+    }
+    let whole = |size| {
+        vec![userns::IdMapping {
+            container_id: 0,
+            host_id: 0,
+            size,
+        }]
+    };
+    let uids = if a.uidmap.is_empty() {
+        whole(outer_u)
+    } else {
+        userns::parse_id_maps(&a.uidmap, "uidmap", outer_u).map_err(Error::Usage)?
+    };
+    let gids = if a.gidmap.is_empty() {
+        userns::parse_id_maps(&a.uidmap, "uidmap", outer_g).map_err(Error::Usage)?
+    } else {
+        userns::parse_id_maps(&a.gidmap, "gidmap", outer_g).map_err(Error::Usage)?
+    };
+    Ok(Some(crate::runtime::NestedMaps { uids, gids }))
+}
+
+/// keep-id: the user and their primary group get entries in the container's /etc/passwd and
+/// /etc/group (named and homed as on the host) unless the image has those ids already.
+fn add_keep_id_user(users: &mut ImageUsers, ident: &Identity) {
+    let host = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(ident.uid))
+        .ok()
+        .flatten();
+    let name = host
+        .as_ref()
+        .map(|u| u.name.clone())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| format!("user{}", ident.uid));
+    let home = host
+        .as_ref()
+        .map(|u| u.dir.display().to_string())
+        .unwrap_or_else(|| format!("/home/{name}"));
+    let has_id = |text: &Option<String>, id: u32| {
+        text.as_deref()
+            .unwrap_or("")
+            .lines()
+            .any(|l| l.split(':').nth(2).and_then(|f| f.parse::<u32>().ok()) == Some(id))
+    };
+    let append = |text: &mut Option<String>, line: String| {
+        let t = text.get_or_insert_with(String::new);
+        if !t.is_empty() && !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t.push_str(&line);
+        t.push('\n');
+    };
+    if !has_id(&users.passwd, ident.uid) {
+        let line = format!("{name}:*:{}:{}:{name}:{home}:/bin/sh", ident.uid, ident.gid);
+        append(&mut users.passwd, line);
+    }
+    if !has_id(&users.group, ident.gid) {
+        let group = nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(ident.gid))
+            .ok()
+            .flatten()
+            .map_or_else(|| name.clone(), |g| g.name);
+        append(&mut users.group, format!("{group}:x:{}:", ident.gid));
+    }
+}
+
+/// The image's layers, top first, as copies owned through the nested maps (kernel idmapped
+/// mounts are not available rootless for overlay or the host's file systems, so rl makes a
+/// re-owned copy once per image layer and map, as podman's storage does, and reuses it).
+fn remapped_layers(
+    ctx: &Ctx,
+    img: &LocalImage,
+    maps: &crate::runtime::NestedMaps,
+) -> Result<Vec<PathBuf>> {
+    use sha2::Digest as _;
+    let key_src = serde_json::to_vec(maps).map_err(|e| Error::io("encode id maps", e.into()))?;
+    let key: String = sha2::Sha256::digest(&key_src)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let base = ctx.store.mapped_layers_dir().join(key);
+    crate::config::ensure_dir(&base)?;
+    let mut out = Vec::new();
+    for l in img.record.layers.iter().rev() {
+        let dst = base.join(l.diff_id.hex());
+        if !dst.is_dir() {
+            let _lock = ctx.store.lock_content(&l.diff_id)?;
+            if !dst.is_dir() {
+                let staged = ctx.store.staging("mapped");
+                let src = ctx.store.layer_dir(&l.diff_id);
+                if let Err(e) =
+                    crate::image::remap::copy_remapped(&src, &staged, &maps.uids, &maps.gids)
+                {
+                    crate::image::store::remove_any(&staged);
+                    return Err(Error::Msg(format!(
+                        "copy layer {} for the id map: {e}",
+                        &l.diff_id.hex()[..12]
+                    )));
+                }
+                std::fs::rename(&staged, &dst).map_err(|e| Error::path("store", &dst, e))?;
+            }
+        }
+        out.push(dst);
+    }
+    crate::timing::mark("remapped layers ready");
+    Ok(out)
+}
+
 /// Create a container from the options: pull if needed, generate the spec, write the container's
 /// directory and record. Leaves the process in the container's user namespace.
 fn create(a: &RunArgs) -> Result<Created> {
@@ -385,7 +591,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         .rev()
         .map(|l| ctx.store.layer_dir(&l.diff_id))
         .collect();
-    let users = ImageUsers {
+    let mut users = ImageUsers {
         passwd: container::read_image_file(&layers, "/etc/passwd"),
         group: container::read_image_file(&layers, "/etc/group"),
     };
@@ -442,6 +648,26 @@ fn create(a: &RunArgs) -> Result<Created> {
     let full = mode == userns::MapMode::Subuid;
     let uid_map = userns::build_map(ident.uid, if full { &ident.subuids } else { &[] });
     let gid_map = userns::build_map(ident.gid, if full { &ident.subgids } else { &[] });
+    let nested = nested_maps(a, &uid_map, &gid_map, full)?;
+    let keep_id = a.userns.as_deref() == Some("keep-id");
+    if keep_id {
+        add_keep_id_user(&mut users, &ident);
+        if opts.user.is_none() {
+            opts.user = Some(format!("{}:{}", ident.uid, ident.gid));
+        }
+    }
+    // The spec describes the maps as the host sees them.
+    let (spec_uid_map, spec_gid_map) = match &nested {
+        Some(n) => (
+            userns::compose(&n.uids, &uid_map),
+            userns::compose(&n.gids, &gid_map),
+        ),
+        None => (uid_map.clone(), gid_map.clone()),
+    };
+    if a.init {
+        opts.annotations
+            .insert("io.podman.annotations.init".into(), "TRUE".into());
+    }
     let rlimits: Vec<_> = [
         (
             oci_spec::runtime::PosixRlimitType::RlimitNofile,
@@ -496,8 +722,8 @@ fn create(a: &RunArgs) -> Result<Created> {
         opts: &opts,
         users: &users,
         host_env: &host_env,
-        uid_map: &uid_map,
-        gid_map: &gid_map,
+        uid_map: &spec_uid_map,
+        gid_map: &spec_gid_map,
         container_id: &id,
         container_name: &name,
         default_rlimits: &rlimits,
@@ -509,18 +735,59 @@ fn create(a: &RunArgs) -> Result<Created> {
     for d in ["rootfs", "upper", "work"] {
         crate::config::ensure_dir(&dir.join(d))?;
     }
-    // The upper directory's root is the container's `/`: it must be traversable by every user.
+    // The upper directory's root is the container's `/`: it must be traversable by every user,
+    // and owned by the container's root.
     {
         use std::os::unix::fs::PermissionsExt;
         let upper = dir.join("upper");
         std::fs::set_permissions(&upper, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| Error::path("chmod", &upper, e))?;
+        if let Some(n) = &nested {
+            // The nested namespace's root may not be the user: it owns the overlay's upper and
+            // work directories and new volumes, and may search (only) the container directory.
+            let owner = |m: &[userns::IdMapping]| crate::image::remap::map_id(m, 0);
+            for d in [upper.clone(), dir.join("work")]
+                .into_iter()
+                .chain(volumes.created.iter().cloned())
+            {
+                std::os::unix::fs::chown(&d, owner(&n.uids), owner(&n.gids))
+                    .map_err(|e| Error::path("chown", &d, e))?;
+            }
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711))
+                .map_err(|e| Error::path("chmod", &dir, e))?;
+        }
+    }
+    let layers = match &nested {
+        Some(n) => remapped_layers(&ctx, &img, n)?,
+        None => layers,
+    };
+    if !volumes.chown.is_empty() {
+        // `U`: the sources belong to the container's user, as the namespace maps it.
+        let user = spec.process().as_ref().map(|p| p.user());
+        let (uid, gid) = user.map_or((0, 0), |u| (u.uid(), u.gid()));
+        let (uid, gid) = match &nested {
+            Some(n) => (
+                crate::image::remap::map_id(&n.uids, uid).unwrap_or(uid),
+                crate::image::remap::map_id(&n.gids, gid).unwrap_or(gid),
+            ),
+            None => (uid, gid),
+        };
+        for src in &volumes.chown {
+            container::chown_tree(src, uid, gid)?;
+        }
     }
     let spec_json =
         serde_json::to_vec_pretty(&spec).map_err(|e| Error::io("encode config.json", e.into()))?;
     crate::store_file::write_replace(&dir.join("config.json"), &spec_json)?;
     let hostname = spec.hostname().clone().unwrap_or_default();
-    let binds = container::write_etc_files(&dir, &hostname, &id, &name, &a.image)?;
+    let mut binds = container::write_etc_files(&dir, &hostname, &id, &name, &a.image)?;
+    if keep_id {
+        for (file, text) in [("passwd", &users.passwd), ("group", &users.group)] {
+            let path = dir.join(file);
+            crate::store_file::write_replace(&path, text.as_deref().unwrap_or("").as_bytes())?;
+            binds.push((path, format!("/etc/{file}")));
+        }
+    }
     let record = Record {
         id: id.clone(),
         name,
@@ -546,6 +813,8 @@ fn create(a: &RunArgs) -> Result<Created> {
         overlay_options: probe.options,
         copy_up: volumes.copy_up,
         seccomp,
+        init: a.init,
+        nested_userns: nested,
     };
     Ok(Created {
         spec,

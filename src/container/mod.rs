@@ -124,6 +124,23 @@ pub fn read_image_file(layers_top_first: &[PathBuf], path: &str) -> Option<Strin
     None
 }
 
+/// Give a tree to `uid:gid` (ids of rl's user namespace), never following symlinks: the `U`
+/// option of binds and volumes.
+pub fn chown_tree(root: &Path, uid: u32, gid: u32) -> Result<()> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        std::os::unix::fs::lchown(&p, Some(uid), Some(gid))
+            .map_err(|e| Error::path("chown", &p, e))?;
+        let meta = fs::symlink_metadata(&p).map_err(|e| Error::path("stat", &p, e))?;
+        if meta.is_dir() {
+            for e in fs::read_dir(&p).map_err(|e| Error::path("read", &p, e))? {
+                stack.push(e.map_err(|e| Error::path("read", &p, e))?.path());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The files rl generates for a container and binds into it: (host path, container path).
 pub fn write_etc_files(
     dir: &Path,

@@ -7,4 +7,5 @@ pub mod local;
 pub mod manifest;
 pub mod reference;
 pub mod registries;
+pub mod remap;
 pub mod store;

@@ -187,6 +187,12 @@ impl Store {
         self.root.join("layers").join(diff_id.hex())
     }
 
+    /// Where re-owned copies of layers live (`--userns=keep-id`, `--uidmap`):
+    /// `layers-mapped/<map key>/<diff id hex>`.
+    pub fn mapped_layers_dir(&self) -> PathBuf {
+        self.root.join("layers-mapped")
+    }
+
     /// Record of an extracted layer, if complete.
     pub fn layer(&self, diff_id: &Digest) -> Option<LayerRecord> {
         if !self.layer_dir(diff_id).is_dir() {
@@ -378,6 +384,18 @@ impl Store {
                     stats.layers += 1;
                 }
                 remove_any(&e.path());
+            }
+        }
+        // Re-owned copies go with their layer.
+        let mdir = self.mapped_layers_dir();
+        for map in fs::read_dir(&mdir).into_iter().flatten().flatten() {
+            for e in fs::read_dir(map.path()).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let keep =
+                    Digest::parse(&format!("sha256:{name}")).is_ok_and(|d| layers.contains(&d));
+                if !keep {
+                    remove_any(&e.path());
+                }
             }
         }
         let bdir = self.root.join("blobs/sha256");

@@ -16,6 +16,7 @@
 //! All `unsafe` is in [`sys`].
 
 pub mod console;
+pub mod init;
 pub mod mounts;
 pub mod process;
 pub mod seccomp;
@@ -49,6 +50,22 @@ pub struct Bundle {
     pub copy_up: Vec<(PathBuf, String)>,
     /// The compiled seccomp filter (classic BPF, see [`seccomp`]); None runs unconfined.
     pub seccomp: Option<Vec<u8>>,
+    /// `--init`: rl's own reaper as pid 1 (see [`init`]).
+    #[serde(default)]
+    pub init: bool,
+    /// `--userns=keep-id`, `--uidmap`/`--gidmap`: the container runs in a user namespace of its
+    /// own, nested in rl's, with these maps (container id -> id in rl's namespace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested_userns: Option<NestedMaps>,
+}
+
+/// The id maps of a nested user namespace, relative to rl's own namespace.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NestedMaps {
+    /// uid_map lines.
+    pub uids: Vec<crate::userns::IdMapping>,
+    /// gid_map lines.
+    pub gids: Vec<crate::userns::IdMapping>,
 }
 
 /// Signals `rl run` passes on to the container (sig-proxy).
@@ -95,6 +112,9 @@ pub struct Stdio {
 
 /// Run the container to completion in the foreground; returns its exit status.
 pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool, stdio: Stdio) -> Result<i32> {
+    if let Some(maps) = &bundle.nested_userns {
+        enter_nested(maps)?;
+    }
     let flags = ns_flags(spec);
     nix::sched::unshare(flags)
         .map_err(|e| Error::Msg(format!("create namespaces ({flags:?}): {}", e.desc())))?;
@@ -149,6 +169,109 @@ pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool, stdio: Stdio) -> Resul
         });
     }
     status
+}
+
+/// Move into a user namespace nested in rl's, with `maps` relative to rl's (still as the user:
+/// the container's process becomes its root later, see [`become_nested_root`]). A helper forked beforehand writes the maps: only a process in the parent
+/// namespace, holding CAP_SETUID and CAP_SETGID there, may write arbitrary ones, and rl's own
+/// namespace gives this process exactly that. The namespaces created afterwards (mount, pid,
+/// net, ...) belong to the nested one, so the container's root is privileged over them.
+fn enter_nested(maps: &NestedMaps) -> Result<()> {
+    use nix::fcntl::OFlag;
+    let pipe = || {
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))
+    };
+    let (go_r, go_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let target = nix::unistd::getpid();
+    let mut ends = (Some(go_r), Some(err_w));
+    let helper = sys::fork_into(|| {
+        let (Some(go), Some(err)) = (ends.0.take(), ends.1.take()) else {
+            return 1;
+        };
+        let mut byte = [0u8; 1];
+        if std::fs::File::from(go).read(&mut byte).ok() != Some(1) {
+            return 1;
+        }
+        match write_nested_maps(target, maps) {
+            Ok(()) => 0,
+            Err(msg) => {
+                let _ = std::fs::File::from(err).write_all(msg.as_bytes());
+                1
+            }
+        }
+    })
+    .map_err(|e| Error::io("fork the id map helper", e))?;
+    drop(ends);
+    let unshared = nix::sched::unshare(CloneFlags::CLONE_NEWUSER);
+    let mut go = std::fs::File::from(go_w);
+    if unshared.is_ok() {
+        let _ = go.write_all(b"1");
+    }
+    drop(go);
+    let status = waitpid(helper, None);
+    let mut why = String::new();
+    let _ = std::fs::File::from(err_r).read_to_string(&mut why);
+    unshared.map_err(|e| {
+        Error::Msg(format!(
+            "create the container's user namespace: {}",
+            e.desc()
+        ))
+    })?;
+    if !matches!(status, Ok(WaitStatus::Exited(_, 0))) {
+        return Err(Error::Msg(if why.is_empty() {
+            "write the container's id maps: the helper failed".into()
+        } else {
+            why
+        }));
+    }
+    Ok(())
+}
+
+/// Become root of the nested user namespace (when 0 is mapped there): done by the container's
+/// process once it has mounted the overlay and opened its mount sources as the user (see
+/// [`mounts`]), so that everything after (mount points, copy-up, ...) is owned by the
+/// container's root.
+pub(crate) fn become_nested_root(maps: &NestedMaps) -> std::result::Result<(), SetupError> {
+    let covers =
+        |m: &[crate::userns::IdMapping]| m.iter().any(|r| r.container_id == 0 && r.size > 0);
+    if covers(&maps.gids) {
+        let root = nix::unistd::Gid::from_raw(0);
+        nix::unistd::setresgid(root, root, root).map_err(|e| {
+            SetupError::rl(format!(
+                "become gid 0 in the container's user namespace: {}",
+                e.desc()
+            ))
+        })?;
+    }
+    if covers(&maps.uids) {
+        let root = nix::unistd::Uid::from_raw(0);
+        nix::unistd::setresuid(root, root, root).map_err(|e| {
+            SetupError::rl(format!(
+                "become uid 0 in the container's user namespace: {}",
+                e.desc()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+fn write_nested_maps(pid: nix::unistd::Pid, maps: &NestedMaps) -> std::result::Result<(), String> {
+    let text = |m: &[crate::userns::IdMapping]| {
+        m.iter()
+            .map(|r| format!("{} {} {}\n", r.container_id, r.host_id, r.size))
+            .collect::<String>()
+    };
+    for (file, m) in [("uid_map", &maps.uids), ("gid_map", &maps.gids)] {
+        let path = format!("/proc/{pid}/{file}");
+        std::fs::write(&path, text(m)).map_err(|e| {
+            format!(
+                "write the container's {file} ({}): {e}",
+                text(m).trim().replace('\n', ", ")
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// A setup failure in the child: the exit status it should map to, and why.
@@ -306,5 +429,5 @@ fn setup_and_exec(
         .map_err(|e| SetupError::rl(format!("create the mount namespace: {}", e.desc())))?;
     mounts::prepare_root(spec, bundle, console)?;
     crate::timing::mark("container: root file system ready");
-    process::finish_and_exec(spec, bundle.seccomp.as_deref())
+    process::finish_and_exec(spec, bundle.seccomp.as_deref(), bundle.init)
 }

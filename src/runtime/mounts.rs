@@ -33,8 +33,18 @@ pub fn make_root_private() -> nix::Result<()> {
 /// Mount everything and pivot into the new root.
 pub fn prepare_root(spec: &Spec, bundle: &Bundle, console: Option<&OwnedFd>) -> Res<()> {
     make_root_private().map_err(|e| fail("make / private", e.desc()))?;
-    let rootfs = bundle.dir.join("rootfs");
-    mount_overlay(bundle, &rootfs)?;
+    let sources = Sources::open(spec, bundle)?;
+    let mut rootfs = bundle.dir.join("rootfs");
+    let mut _held = None;
+    match &bundle.nested_userns {
+        None => mount_overlay(bundle, &rootfs)?,
+        Some(maps) => {
+            let dirs = OverlayDirs::open(bundle)?;
+            super::become_nested_root(maps)?;
+            rootfs = dirs.mount(bundle)?;
+            _held = Some(dirs);
+        }
+    }
     let root_fd = rustix::fs::open(
         &rootfs,
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -42,14 +52,14 @@ pub fn prepare_root(spec: &Spec, bundle: &Bundle, console: Option<&OwnedFd>) -> 
     )
     .map_err(|e| fail("open the root file system", e))?;
     for (volume, dest) in &bundle.copy_up {
-        copy_up(&root_fd, volume, dest)?;
+        copy_up(&root_fd, &sources.path(volume), dest)?;
     }
     for m in spec.mounts().iter().flatten() {
-        mount_one(&root_fd, m)?;
+        mount_one(&root_fd, m, &sources)?;
     }
     for (src, dest) in &bundle.binds {
         let target = resolve(&root_fd, dest, Create::File)?;
-        bind(src, &target, MsFlags::empty(), dest)?;
+        bind(&sources.path(src), &target, MsFlags::empty(), dest)?;
     }
     dev_links(&root_fd)?;
     if let Some(tty) = console {
@@ -78,6 +88,114 @@ pub fn prepare_root(spec: &Spec, bundle: &Bundle, console: Option<&OwnedFd>) -> 
         remount("/", MsFlags::MS_RDONLY, "/")?;
     }
     Ok(())
+}
+
+/// Host paths the container's mounts come from, opened (O_PATH) while the process still has
+/// the user's own identity. In a nested user namespace (`--userns=keep-id`, `--uidmap`) the
+/// container's root may be an id that cannot search the user's private directories (a 0700
+/// home, rl's store), so the mounts go through `/proc/self/fd/N`, which reaches the file
+/// without walking its parents. Without a nested namespace the paths are used as they are.
+struct Sources(Vec<(PathBuf, OwnedFd)>);
+
+impl Sources {
+    fn open(spec: &Spec, bundle: &Bundle) -> Res<Sources> {
+        let mut out = Vec::new();
+        if bundle.nested_userns.is_none() {
+            return Ok(Sources(out));
+        }
+        let binds = spec
+            .mounts()
+            .iter()
+            .flatten()
+            .filter(|m| {
+                m.typ().as_deref() == Some("bind")
+                    || m.options()
+                        .iter()
+                        .flatten()
+                        .any(|o| o == "bind" || o == "rbind")
+            })
+            .filter_map(|m| m.source().clone());
+        let paths: Vec<PathBuf> = binds
+            .chain(bundle.binds.iter().map(|(p, _)| p.clone()))
+            .chain(bundle.copy_up.iter().map(|(p, _)| p.clone()))
+            .collect();
+        for p in paths {
+            let fd = rustix::fs::open(&p, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| fail(format!("open {}", p.display()), e))?;
+            out.push((p, fd));
+        }
+        Ok(Sources(out))
+    }
+
+    /// The path to use for `p`: its descriptor's when one was opened.
+    fn path(&self, p: &Path) -> PathBuf {
+        self.0.iter().find(|(q, _)| q == p).map_or_else(
+            || p.to_path_buf(),
+            |(_, fd)| PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())),
+        )
+    }
+}
+
+/// The overlay's directories for a nested user namespace, opened as the user: its root may not
+/// search the user's private directories, so the layers, upper and work directories are named
+/// by `/proc/self/fd/N` in the mount options, and the mount point through the container's
+/// directory (mode 0711, see `rl run`), whose parents are never walked.
+struct OverlayDirs {
+    container: OwnedFd,
+    layers: Vec<OwnedFd>,
+    upper: OwnedFd,
+    work: OwnedFd,
+}
+
+impl OverlayDirs {
+    fn open(bundle: &Bundle) -> Res<OverlayDirs> {
+        let dir = |p: &Path| {
+            rustix::fs::open(
+                p,
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| fail(format!("open {}", p.display()), e))
+        };
+        Ok(OverlayDirs {
+            container: dir(&bundle.dir)?,
+            layers: bundle.layers.iter().map(|l| dir(l)).collect::<Res<_>>()?,
+            upper: dir(&bundle.dir.join("upper"))?,
+            work: dir(&bundle.dir.join("work"))?,
+        })
+    }
+
+    /// Mount the overlay; returns the path of its root.
+    fn mount(&self, bundle: &Bundle) -> Res<PathBuf> {
+        let fd = |f: &OwnedFd| format!("/proc/self/fd/{}", f.as_raw_fd());
+        let lower: Vec<String> = self.layers.iter().map(fd).collect();
+        let mut opts = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lower.join(":"),
+            fd(&self.upper),
+            fd(&self.work)
+        );
+        if !bundle.overlay_options.is_empty() {
+            opts.push(',');
+            opts.push_str(&bundle.overlay_options);
+        }
+        if opts.len() >= 4096 {
+            return Err(SetupError::rl(format!(
+                "the image has too many layers ({}) for one overlay mount",
+                bundle.layers.len()
+            )));
+        }
+        let rootfs = PathBuf::from(format!("{}/rootfs", fd(&self.container)));
+        mount(
+            Some("overlay"),
+            &rootfs,
+            Some("overlay"),
+            MsFlags::empty(),
+            Some(opts.as_str()),
+        )
+        .map_err(|e| fail("mount the overlay root file system", e.desc()))?;
+        Ok(rootfs)
+    }
 }
 
 fn mount_overlay(bundle: &Bundle, rootfs: &Path) -> Res<()> {
@@ -295,13 +413,14 @@ fn split_options(opts: &[String]) -> (MsFlags, String, bool) {
     (flags, data.join(","), recursive_bind)
 }
 
-fn mount_one(root: &OwnedFd, m: &Mount) -> Res<()> {
+fn mount_one(root: &OwnedFd, m: &Mount, sources: &Sources) -> Res<()> {
     let dest = m.destination().to_string_lossy().into_owned();
     let typ = m.typ().clone().unwrap_or_default();
     let opts = m.options().clone().unwrap_or_default();
     let (flags, data, rbind) = split_options(&opts);
     let source = m.source().clone().unwrap_or_default();
     if typ == "bind" || flags.contains(MsFlags::MS_BIND) {
+        let source = sources.path(&source);
         let create = if source.is_dir() {
             Create::Dir
         } else {

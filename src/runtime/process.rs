@@ -20,8 +20,8 @@ fn fail(what: impl std::fmt::Display, e: impl std::fmt::Display) -> SetupError {
 }
 
 /// Apply the process part of the spec, install `seccomp` (a compiled filter, None: unconfined)
-/// and exec; returns only on failure.
-pub fn finish_and_exec(spec: &Spec, seccomp: Option<&[u8]>) -> Res<Infallible> {
+/// and exec (behind rl's own pid 1 with `init`, see [`super::init`]); returns only on failure.
+pub fn finish_and_exec(spec: &Spec, seccomp: Option<&[u8]>, init: bool) -> Res<Infallible> {
     let process = spec
         .process()
         .as_ref()
@@ -109,6 +109,9 @@ pub fn finish_and_exec(spec: &Spec, seccomp: Option<&[u8]>) -> Res<Infallible> {
     let path = c(&program)?;
     if nnp && let Some(bpf) = seccomp {
         install_seccomp(bpf)?;
+    }
+    if init {
+        super::init::split()?;
     }
     let e = nix::unistd::execve(&path, &argv, &envp)
         .err()

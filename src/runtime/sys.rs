@@ -229,6 +229,39 @@ pub fn fork_into(child: impl FnOnce() -> i32) -> io::Result<Pid> {
     }
 }
 
+/// Fork, both processes continuing from here: `None` in the child, the child's pid in the
+/// parent. For `--init`, where the container's pid 1 stays behind as the reaper and the child
+/// goes on to exec; the caller guarantees the process is single-threaded.
+pub fn fork_continue() -> io::Result<Option<Pid>> {
+    if !is_single_threaded() {
+        return Err(io::Error::other(
+            "internal error: init forked from a multi-threaded process",
+        ));
+    }
+    // SAFETY: single-threaded (checked above), so the child is a complete copy with no lock held
+    // by another thread and may go on running ordinary Rust code up to its exec.
+    match unsafe { nix::unistd::fork() }? {
+        ForkResult::Child => Ok(None),
+        ForkResult::Parent { child } => Ok(Some(child)),
+    }
+}
+
+/// Close every descriptor from `first` up and end the process with `code` once `wait` returns
+/// it; for `--init`'s reaper, which must hold nothing of the container's open (the setup error
+/// pipe above all, whose end tells rl that exec happened).
+pub fn close_from_and_run(first: u32, wait: impl FnOnce() -> i32) -> ! {
+    // SAFETY: close_range takes plain integers. It closes descriptors that Rust objects of this
+    // process may still own, but this function never returns: no code that could use those
+    // objects runs again, and `wait` is written to use none of them.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, first, u32::MAX, 0u32);
+    }
+    let code = wait();
+    // SAFETY: `_exit` ends the process without running destructors or flushing stdio buffers
+    // shared with the parent by copy.
+    unsafe { libc::_exit(code) }
+}
+
 /// Mark every file descriptor from `first` up close-on-exec (close_range(2) with
 /// CLOSE_RANGE_CLOEXEC, Linux 5.11+), so nothing rl holds leaks into the container
 /// (CVE-2024-21626 was a leaked directory fd).

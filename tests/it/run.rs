@@ -543,3 +543,288 @@ fn create_then_start_attached() {
     env.rl(&["start", "-a", "nosuch"])
         .fails_with(125, "no container with name or ID \"nosuch\" found");
 }
+
+#[test]
+fn keep_id_and_explicit_id_maps() {
+    let env = TestEnv::new();
+    let (uid, gid) = (env.user.uid, env.user.gid);
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "--userns=keep-id",
+        small(),
+        "sh",
+        "-c",
+        "id -u; id -g; id -un; stat -c %u:%g /bin/busybox /; cat /proc/self/uid_map; grep \"^$(id -un):\" /etc/passwd",
+    ]);
+    let text = out.success().stdout.clone();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], uid.to_string());
+    assert_eq!(lines[1], gid.to_string());
+    assert_eq!(lines[2], env.user.name);
+    // The image's files still belong to the container's root, and so does /.
+    assert_eq!(lines[3], "0:0");
+    assert_eq!(lines[4], "0:0");
+    let map: Vec<Vec<u32>> = lines[5..8]
+        .iter()
+        .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(
+        map,
+        vec![
+            vec![0, 1, uid],
+            vec![uid, 0, 1],
+            vec![uid + 1, uid + 1, 65536 - uid]
+        ]
+    );
+    assert!(lines[8].contains(&format!(":{uid}:{gid}:")), "{}", lines[8]);
+    // A file the container writes to a bind mount is the user's on the host, and the user's
+    // own files are theirs inside.
+    let dir = env.root.join("shared");
+    fs::create_dir(&dir).unwrap();
+    crate::support::chown_to_user(&env, &dir);
+    let bind = format!("{}:/shared", dir.display());
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "--userns=keep-id",
+        "-v",
+        &bind,
+        small(),
+        "sh",
+        "-c",
+        "stat -c %u /shared; echo hi > /shared/f",
+    ]);
+    assert_eq!(out.success().out(), uid.to_string());
+    assert_eq!(fs::metadata(dir.join("f")).unwrap().uid(), uid);
+    // -u still wins, and the copy of the image made for the map is reused.
+    env.rl(&[
+        "run",
+        "--rm",
+        "--userns=keep-id",
+        "-u",
+        "0",
+        small(),
+        "id",
+        "-u",
+    ])
+    .success()
+    .stdout_has("0");
+    let mapped = env.rl_data().join("storage/layers-mapped");
+    assert_eq!(fs::read_dir(&mapped).unwrap().count(), 1);
+
+    // --uidmap (and --gidmap defaulting to it): ids of rl's namespace, 0 = the user. Here the
+    // user is not mapped at all: the container's root writes to the bind only as "others".
+    fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "--uidmap",
+        "0:100:5000",
+        "-v",
+        &bind,
+        small(),
+        "sh",
+        "-c",
+        "cat /proc/self/uid_map /proc/self/gid_map; stat -c %u /bin/busybox; echo x > /shared/g",
+    ]);
+    let text = out.success().stdout.clone();
+    assert_eq!(
+        text.lines()
+            .take(2)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>(),
+        vec!["0 100 5000", "0 100 5000"]
+    );
+    assert_eq!(text.lines().nth(2), Some("0"));
+    assert_eq!(
+        fs::metadata(dir.join("g")).unwrap().uid(),
+        subuid_start(&env) + 99
+    );
+    assert_eq!(fs::read_dir(&mapped).unwrap().count(), 2);
+    // Removing the image removes the copies with the layers.
+    env.rl(&["rmi", small()]).success();
+    for m in fs::read_dir(&mapped).unwrap().flatten() {
+        assert_eq!(
+            fs::read_dir(m.path()).unwrap().count(),
+            0,
+            "copies left in {m:?}"
+        );
+    }
+
+    env.rl(&["run", "--rm", "--userns=auto", small(), "true"])
+        .fails_with(125, "rl supports host and keep-id");
+    env.rl(&["run", "--rm", "--uidmap", "0:1", small(), "true"])
+        .fails_with(125, "want CONTAINER_ID:HOST_ID:SIZE");
+    env.rl(&["run", "--rm", "--uidmap", "0:65000:1000", small(), "true"])
+        .fails_with(125, "not in rl's user namespace");
+    env.rl(&[
+        "run",
+        "--rm",
+        "--userns=keep-id",
+        "--uidmap",
+        "0:1:10",
+        small(),
+        "true",
+    ])
+    .fails_with(125, "cannot be combined");
+}
+
+#[test]
+fn mount_flag_and_the_u_option() {
+    let env = TestEnv::new();
+    let dir = env.root.join("m");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("in"), "host file\n").unwrap();
+    crate::support::chown_to_user(&env, &dir);
+    crate::support::chown_to_user(&env, &dir.join("in"));
+    let bind = format!("type=bind,source={},target=/m,readonly", dir.display());
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "--mount",
+        &bind,
+        "--mount",
+        "type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1770",
+        "--mount",
+        "type=volume,source=vol1,target=/v",
+        small(),
+        "sh",
+        "-c",
+        "cat /m/in; touch /m/x 2>/dev/null && echo wrote; stat -c %a /t; grep ' /t ' /proc/mounts; touch /v/kept",
+    ]);
+    let text = out.success().stdout.clone();
+    assert!(text.starts_with("host file\n"), "{text}");
+    assert!(!text.contains("wrote"), "{text}");
+    assert!(text.contains("1770\n"), "{text}");
+    assert!(text.contains("size=1024k"), "{text}");
+    assert!(env.rl_data().join("volumes/vol1/_data/kept").exists());
+    // U gives the source to the container's user (uid 1000 inside = a subordinate id outside).
+    let spec = format!("{}:/m:U", dir.display());
+    env.rl(&[
+        "run",
+        "--rm",
+        "-u",
+        "1000:1000",
+        "-v",
+        &spec,
+        small(),
+        "sh",
+        "-c",
+        "echo mine > /m/new",
+    ])
+    .success();
+    assert_eq!(fs::metadata(&dir).unwrap().uid(), host_uid(&env, 1000));
+    assert_eq!(
+        fs::metadata(dir.join("in")).unwrap().uid(),
+        host_uid(&env, 1000)
+    );
+    assert_eq!(
+        fs::metadata(dir.join("new")).unwrap().uid(),
+        host_uid(&env, 1000)
+    );
+    // Bad --mount values are one-line usage errors.
+    env.rl(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=bind,target=/x",
+        small(),
+        "true",
+    ])
+    .fails_with(125, "source= is required");
+    env.rl(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=bind,source=/no/such,target=/x",
+        small(),
+        "true",
+    ])
+    .fails_with(125, "bind source /no/such does not exist");
+    env.rl(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=glue,target=/x",
+        small(),
+        "true",
+    ])
+    .fails_with(125, "not supported");
+}
+
+#[test]
+fn init_forwards_signals_and_reaps() {
+    let env = TestEnv::new();
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "--init",
+        small(),
+        "sh",
+        "-c",
+        "echo $$; cat /proc/1/comm; (sleep 0.1 &); sleep 0.6; ps -o stat= | grep -c Z; exit 42",
+    ]);
+    out.status_is(42);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "2", "the command is not pid 1");
+    assert_eq!(lines[1], "rl-init");
+    assert_eq!(lines[2], "0", "a zombie was left");
+    // pid 1 ignores signals it has no handler for; behind --init, `sleep` is not pid 1 and a
+    // SIGTERM to rl ends it (143 = 128 + 15).
+    let mut c = env.command(crate::support::rl_binary());
+    c.args([
+        "run",
+        "--rm",
+        "--init",
+        small(),
+        "sh",
+        "-c",
+        "echo ready; exec sleep 100",
+    ])
+    .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id().cast_signed()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+    // Setup errors still come through.
+    env.rl(&["run", "--rm", "--init", small(), "no-such-command"])
+        .fails_with(127, "not found");
+}
+
+#[test]
+fn group_add_sets_supplementary_groups() {
+    let env = TestEnv::new();
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "-u",
+        "user",
+        "--group-add",
+        "nogroup",
+        "--group-add",
+        "1234",
+        small(),
+        "sh",
+        "-c",
+        "id -G; grep Groups /proc/self/status",
+    ]);
+    let text = out.success().stdout.clone();
+    let ids: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(ids, vec!["1000", "1234", "65534"], "{text}");
+    env.rl(&[
+        "run",
+        "--rm",
+        "--group-add",
+        "no-such-group",
+        small(),
+        "true",
+    ])
+    .fails_with(125, "unable to find group no-such-group");
+}
