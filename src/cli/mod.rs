@@ -7,6 +7,7 @@ pub mod container;
 pub mod image;
 pub mod info;
 pub mod login;
+pub mod logs;
 pub mod network;
 pub mod pending;
 pub mod push;

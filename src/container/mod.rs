@@ -1,6 +1,8 @@
 //! Containers: records and directories under `$XDG_DATA_HOME/rl/containers/<id>/`, and what
 //! running one needs besides its spec (generated /etc files, the image's users).
 
+pub mod logs;
+
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
