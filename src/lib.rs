@@ -10,6 +10,7 @@ pub mod config;
 pub mod container;
 pub mod docs;
 pub mod error;
+pub mod events;
 pub mod format;
 pub mod image;
 pub mod info;

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod completion;
 pub mod container;
+pub mod events;
 pub mod image;
 pub mod info;
 pub mod login;
