@@ -161,7 +161,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     // `rl run` is the hot path: build only its part of the command tree (the whole tree of ~100
     // commands costs more than a millisecond to construct).
     if args.get(1).is_some_and(|a| a == "run") {
-        return finish(run_only(args).and_then(|a| run::run(&a)));
+        let code = finish(run_only(args).and_then(|a| run::run(&a)));
+        crate::timing::mark("done");
+        return code;
     }
     let matches = match Cli::command().try_get_matches_from(args) {
         Ok(m) => m,

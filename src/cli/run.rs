@@ -810,7 +810,14 @@ fn create(a: &RunArgs) -> Result<Created> {
         dir: dir.clone(),
         layers,
         binds,
-        overlay_options: probe.options,
+        overlay_options: if a.rm {
+            // Nothing of a --rm container outlives it: no reason to sync its upper layer.
+            format!("{},volatile", probe.options)
+                .trim_start_matches(',')
+                .to_string()
+        } else {
+            probe.options
+        },
         copy_up: volumes.copy_up,
         seccomp,
         init: a.init,
@@ -901,6 +908,7 @@ fn start_attached(created: Created, interactive: bool, sig_proxy: bool) -> Resul
         for v in &anonymous {
             crate::image::store::remove_any(v);
         }
+        crate::timing::mark("removed the container");
     } else {
         record.state = "exited".into();
         record.exit_code = Some(match &result {

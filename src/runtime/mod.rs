@@ -118,6 +118,7 @@ pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool, stdio: Stdio) -> Resul
     let flags = ns_flags(spec);
     nix::sched::unshare(flags)
         .map_err(|e| Error::Msg(format!("create namespaces ({flags:?}): {}", e.desc())))?;
+    crate::timing::mark("namespaces created");
     let mut forwarded = SigSet::empty();
     forwarded.add(Signal::SIGCHLD);
     if sig_proxy {
@@ -418,6 +419,7 @@ fn setup_and_exec(
     bundle: &Bundle,
     console: Option<&OwnedFd>,
 ) -> std::result::Result<std::convert::Infallible, SetupError> {
+    crate::timing::mark("container: forked");
     let _ = nix::unistd::setsid();
     if let Some(slave) = console {
         console::attach_slave(slave)

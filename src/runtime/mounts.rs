@@ -45,6 +45,7 @@ pub fn prepare_root(spec: &Spec, bundle: &Bundle, console: Option<&OwnedFd>) -> 
             _held = Some(dirs);
         }
     }
+    crate::timing::mark("container: overlay mounted");
     let root_fd = rustix::fs::open(
         &rootfs,
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -71,7 +72,9 @@ pub fn prepare_root(spec: &Spec, bundle: &Bundle, console: Option<&OwnedFd>) -> 
             .map_err(|e| fail("find the terminal's name", e))?;
         bind(&src, &target, MsFlags::empty(), "/dev/console")?;
     }
+    crate::timing::mark("container: mounts done");
     pivot(&rootfs)?;
+    crate::timing::mark("container: pivoted");
     if let Some(linux) = spec.linux() {
         for p in linux.masked_paths().iter().flatten() {
             mask(p)?;

@@ -1133,6 +1133,13 @@ pub fn compile(r: &Resolved) -> Result<Vec<u8>> {
     };
     let mut ctx = ScmpFilterContext::new(r.default_action.to_scmp())
         .map_err(|e| lib("create the filter", e))?;
+    // A binary tree of syscall numbers rather than a linear list. Besides fewer instructions per
+    // call at run time, it makes loading the filter cheap: the kernel (seccomp_cache_prepare)
+    // emulates the filter for every syscall number of every architecture when it is installed,
+    // and with the linear default profile (~1,000 instructions) that took 1.5 ms of each
+    // container start here; with the tree it walks a few dozen per call. Needs libseccomp 2.5;
+    // older ones keep the linear form.
+    let _ = ctx.set_ctl_optimize(2);
     for a in &r.arches {
         let arch = ScmpArch::from_str(a).map_err(|e| lib(a, e))?;
         // An architecture this libseccomp cannot handle cannot be covered; its calls then hit
@@ -1207,7 +1214,8 @@ fn library_version() -> String {
 /// architecture, the kernel release and the libseccomp version.
 pub fn cache_key(r: &Resolved, host: &Host, libseccomp_version: &str) -> String {
     let mut h = Sha256::new();
-    h.update(b"rl-seccomp-bpf-1\n");
+    // Version 2: compiled as a binary tree (see `compile`).
+    h.update(b"rl-seccomp-bpf-2\n");
     // Serialising a Resolved cannot fail (plain strings, numbers and enums).
     h.update(serde_json::to_vec(r).unwrap_or_default());
     for part in [host.scmp_arch, &host.kernel_release, libseccomp_version] {
