@@ -14,6 +14,7 @@ pub mod events;
 pub mod format;
 pub mod image;
 pub mod info;
+pub mod monitor;
 pub mod registry;
 pub mod rootfs;
 pub mod runtime;

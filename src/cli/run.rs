@@ -28,9 +28,15 @@ pub struct RunArgs {
     /// Allocate a pseudo-terminal
     #[arg(short, long)]
     pub tty: bool,
-    /// Run in the background [not implemented yet: needs the per-container monitor]
+    /// Run in the background: print the container's id and leave it to its monitor
     #[arg(short, long)]
     pub detach: bool,
+    /// Where the container's output goes: k8s-file (the default; json-file is taken as it) or none
+    #[arg(long, value_name = "DRIVER", default_value = "k8s-file")]
+    pub log_driver: String,
+    /// Logging options: max-size=SIZE (rotate the log past SIZE)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub log_opt: Vec<String>,
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
@@ -407,6 +413,37 @@ fn host_devices() -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// `--log-driver` and `--log-opt`: the driver's name and the rotation size.
+fn log_options(a: &RunArgs) -> Result<(String, Option<u64>)> {
+    let driver = match a.log_driver.as_str() {
+        "k8s-file" | "json-file" | "" => "k8s-file",
+        "none" => "none",
+        other => {
+            return Err(Error::Usage(format!(
+                "invalid --log-driver {other:?}: rl supports k8s-file (json-file) and none"
+            )));
+        }
+    };
+    let mut max = None;
+    for o in &a.log_opt {
+        match o.split_once('=') {
+            Some(("max-size", v)) => {
+                max = Some(crate::container::logs::parse_size(v).ok_or_else(|| {
+                    Error::Usage(format!("invalid --log-opt {o:?}: want a size like 10m"))
+                })?);
+            }
+            // docker's json-file keeps max-file rotated files; rl keeps one (see `rl logs`).
+            Some(("max-file", _)) | Some(("tag", _)) | Some(("path", _)) => {}
+            _ => {
+                return Err(Error::Usage(format!(
+                    "invalid --log-opt {o:?}: rl takes max-size=SIZE"
+                )));
+            }
+        }
+    }
+    Ok((driver.to_string(), max.filter(|m| *m > 0)))
 }
 
 /// The maps of the container's own user namespace for `--userns=keep-id` or `--uidmap`/`--gidmap`
@@ -788,6 +825,7 @@ fn create(a: &RunArgs) -> Result<Created> {
             binds.push((path, format!("/etc/{file}")));
         }
     }
+    let (log_driver, log_max_size) = log_options(a)?;
     let record = Record {
         id: id.clone(),
         name,
@@ -795,12 +833,16 @@ fn create(a: &RunArgs) -> Result<Created> {
         image_name: a.image.clone(),
         created: crate::format::time::now_secs(),
         state: "created".into(),
-        exit_code: None,
         command: spec
             .process()
             .as_ref()
             .and_then(|p| p.args().clone())
             .unwrap_or_default(),
+        labels: opts.labels.clone(),
+        rm: a.rm,
+        log_driver,
+        log_max_size,
+        ..Record::default()
     };
     container::save(&dir, &record)?;
     drop(names_lock);

@@ -35,6 +35,162 @@ pub struct Record {
     pub exit_code: Option<i32>,
     /// The command line it runs.
     pub command: Vec<String>,
+    /// The container's first process (pid in rl's pid namespace) while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    /// That process's start time (clock ticks after boot, /proc/PID/stat), so that a reused pid is
+    /// never taken for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_start: Option<u64>,
+    /// The process that waits for the container and records its end: the monitor of a detached
+    /// container, or the `rl run`/`rl start -a` that runs it in the foreground.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_pid: Option<i32>,
+    /// Its start time (as `pid_start`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_start: Option<u64>,
+    /// When it last started, nanoseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<i64>,
+    /// When it last ended, nanoseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<i64>,
+    /// `--label`s.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `--rm`: removed when it exits.
+    #[serde(default)]
+    pub rm: bool,
+    /// `--log-driver`: `k8s-file` (the default) or `none`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub log_driver: String,
+    /// `--log-opt max-size=` in bytes (None: no rotation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_max_size: Option<u64>,
+    /// Why it ended, when rl knows better than an exit code (e.g. its monitor was killed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The start time of a process (field 22 of /proc/PID/stat), None when it does not exist.
+pub fn process_start(pid: i32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from its last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether the process `pid` that started at `start` still runs (a zombie counts as gone).
+pub fn alive(pid: Option<i32>, start: Option<u64>) -> bool {
+    let (Some(pid), Some(start)) = (pid, start) else {
+        return false;
+    };
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(close) = stat.rfind(')') else {
+        return false;
+    };
+    let mut f = stat[close + 1..].split_whitespace();
+    let state = f.next();
+    state != Some("Z") && f.nth(18).and_then(|s| s.parse::<u64>().ok()) == Some(start)
+}
+
+impl Record {
+    /// Whether it runs: its state says so and the process watching it is still there.
+    pub fn is_running(&self) -> bool {
+        matches!(self.state.as_str(), "running" | "paused" | "stopping")
+            && alive(self.monitor_pid, self.monitor_start)
+    }
+
+    /// The first 12 digits of the id.
+    pub fn short_id(&self) -> &str {
+        &self.id[..12.min(self.id.len())]
+    }
+}
+
+/// The directory of a container.
+pub fn dir(paths: &Paths, id: &str) -> PathBuf {
+    paths.containers().join(id)
+}
+
+/// A held lock on one container (released when dropped).
+#[derive(Debug)]
+pub struct Lock {
+    _file: fs::File,
+}
+
+/// Lock a container against concurrent changes (start, stop, remove, the monitor's updates).
+pub fn lock(paths: &Paths, id: &str) -> Result<Lock> {
+    let path = dir(paths, id).join(".lock");
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::path("open lock", &path, e))?;
+    f.lock().map_err(|e| Error::path("lock", &path, e))?;
+    Ok(Lock { _file: f })
+}
+
+/// Read one container's record.
+pub fn load(paths: &Paths, id: &str) -> Result<Record> {
+    let p = dir(paths, id).join("container.json");
+    let b = fs::read(&p).map_err(|e| Error::path("read", &p, e))?;
+    serde_json::from_slice(&b).map_err(|e| Error::Msg(format!("{}: {e}", p.display())))
+}
+
+/// Mark a container whose watcher vanished (killed monitor, reboot) as exited, honestly: rl does
+/// not know its exit code. Returns whether the record changed. Takes the container's lock.
+pub fn reconcile(paths: &Paths, rec: &mut Record) -> bool {
+    if !matches!(rec.state.as_str(), "running" | "paused" | "stopping") || rec.is_running() {
+        return false;
+    }
+    let Ok(_lock) = lock(paths, &rec.id) else {
+        return false;
+    };
+    // Re-read under the lock: the monitor may have just recorded the real end.
+    if let Ok(fresh) = load(paths, &rec.id) {
+        *rec = fresh;
+        if !matches!(rec.state.as_str(), "running" | "paused" | "stopping") || rec.is_running() {
+            return false;
+        }
+    }
+    // Whatever is left of the container dies with its pid namespace once nothing holds it; a
+    // container process that outlived its watcher is killed so that the record stays true.
+    if alive(rec.pid, rec.pid_start)
+        && let Some(pid) = rec.pid
+    {
+        let _ = signal_process(pid, nix::sys::signal::Signal::SIGKILL);
+    }
+    rec.state = "exited".into();
+    rec.exit_code = Some(rec.exit_code.unwrap_or(-1));
+    rec.finished_at = Some(crate::format::time::now_nanos());
+    rec.error = Some("the process watching the container ended without recording its exit (killed, or the machine restarted)".into());
+    rec.pid = None;
+    rec.pid_start = None;
+    let _ = save(&dir(paths, &rec.id), rec);
+    true
+}
+
+/// Send a signal to a process of a container, joining its user namespace first when rl is not
+/// already in one (a container process may run as one of the user's subordinate ids, which the
+/// user may signal only from inside). The caller must be single-threaded.
+pub fn signal_process(pid: i32, sig: nix::sys::signal::Signal) -> Result<()> {
+    let target = nix::unistd::Pid::from_raw(pid);
+    match nix::sys::signal::kill(target, sig) {
+        Ok(()) => return Ok(()),
+        Err(nix::errno::Errno::ESRCH) => {
+            return Err(Error::Msg(format!("process {pid} is gone")));
+        }
+        Err(_) => {}
+    }
+    let ns = fs::File::open(format!("/proc/{pid}/ns/user"))
+        .map_err(|e| Error::io("open the container's user namespace", e))?;
+    nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWUSER)
+        .map_err(|e| Error::Msg(format!("join the container's user namespace: {}", e.desc())))?;
+    nix::sys::signal::kill(target, sig)
+        .map_err(|e| Error::Msg(format!("signal process {pid}: {}", e.desc())))
 }
 
 /// A new random container id: 64 lowercase hex digits, like podman's.
@@ -80,7 +236,7 @@ pub fn valid_name(name: &str) -> bool {
         && c.all(|x| x.is_ascii_alphanumeric() || "_.-".contains(x))
 }
 
-/// Every container record.
+/// Every container record, as stored (see [`list_live`] for states checked against reality).
 pub fn list(paths: &Paths) -> Vec<Record> {
     let Ok(rd) = fs::read_dir(paths.containers()) else {
         return Vec::new();
@@ -89,6 +245,15 @@ pub fn list(paths: &Paths) -> Vec<Record> {
         .filter_map(|e| fs::read(e.path().join("container.json")).ok())
         .filter_map(|b| serde_json::from_slice(&b).ok())
         .collect()
+}
+
+/// Every container record, with containers whose watcher is gone marked exited.
+pub fn list_live(paths: &Paths) -> Vec<Record> {
+    let mut all = list(paths);
+    for r in &mut all {
+        reconcile(paths, r);
+    }
+    all
 }
 
 /// Write a record (replaced by rename; see [`write_replace`] for why not fsync'd).

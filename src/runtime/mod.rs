@@ -112,6 +112,64 @@ pub struct Stdio {
 
 /// Run the container to completion in the foreground; returns its exit status.
 pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool, stdio: Stdio) -> Result<i32> {
+    run_with(spec, bundle, sig_proxy, stdio, |_| Ok(()))
+}
+
+/// [`run`], calling `started` with the container's pid once it has exec'd its command (to
+/// record it) before waiting for it.
+pub fn run_with(
+    spec: &Spec,
+    bundle: &Bundle,
+    sig_proxy: bool,
+    stdio: Stdio,
+    started: impl FnOnce(nix::unistd::Pid) -> Result<()>,
+) -> Result<i32> {
+    let interactive = stdio.interactive;
+    let mut c = spawn(spec, bundle, sig_proxy, stdio.console)?;
+    let mut relay = match c.master.take() {
+        Some(m) => Some(console::Relay::start(m, interactive)?),
+        None => None,
+    };
+    let noted = started(c.pid);
+    let status = wait_forwarding(c.pid, &c.signals, relay.as_mut());
+    if let Some(r) = relay {
+        r.finish();
+    }
+    c.restore_signals();
+    noted?;
+    status
+}
+
+/// A container whose command is running (see [`spawn`]).
+#[derive(Debug)]
+pub struct Running {
+    /// Its first process (pid 1 of its pid namespace), as rl's pid namespace numbers it.
+    pub pid: nix::unistd::Pid,
+    /// The signals blocked for the caller to wait on (SIGCHLD, and those to forward).
+    pub signals: SigSet,
+    /// The pty master with `-t`.
+    pub master: Option<OwnedFd>,
+    old_mask: SigSet,
+}
+
+impl Running {
+    /// Put back the signal mask the caller had before [`spawn`].
+    pub fn restore_signals(&self) {
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.old_mask), None);
+    }
+}
+
+/// Start the container: create its namespaces, fork its first process, and return once that
+/// process has exec'd the command (or fail with its setup error: 125, 126 or 127). The
+/// container's stdin, stdout and stderr are the caller's fds 0, 1 and 2 (or the pty's slave when
+/// `console` is given). SIGCHLD and, with `sig_proxy`, the forwarded signals stay blocked for the
+/// caller to wait on (see [`Running::signals`]).
+pub fn spawn(
+    spec: &Spec,
+    bundle: &Bundle,
+    sig_proxy: bool,
+    console: Option<console::Console>,
+) -> Result<Running> {
     if let Some(maps) = &bundle.nested_userns {
         enter_nested(maps)?;
     }
@@ -126,10 +184,10 @@ pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool, stdio: Stdio) -> Resul
             forwarded.add(*s);
         }
     }
-    if stdio.console.is_some() {
+    if console.is_some() {
         forwarded.add(Signal::SIGWINCH);
     }
-    let (master, slave) = match stdio.console {
+    let (master, slave) = match console {
         Some(c) => (Some(c.master), Some(c.slave)),
         None => (None, None),
     };
@@ -152,24 +210,23 @@ pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool, stdio: Stdio) -> Resul
     .map_err(|e| Error::io("fork the container process", e))?;
     drop(pipe.1.take());
     drop(slave);
-    let mut relay = match master {
-        Some(m) => Some(console::Relay::start(m, stdio.interactive)?),
-        None => None,
+    let running = Running {
+        pid: child,
+        signals: forwarded,
+        master,
+        old_mask: old,
     };
-    let setup_error = pipe.0.take().and_then(read_error);
-    let status = wait_forwarding(child, &forwarded, relay.as_mut());
-    if let Some(r) = relay {
-        r.finish();
-    }
-    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-    if let Some((code, msg)) = setup_error {
+    if let Some((code, msg)) = pipe.0.take().and_then(read_error) {
+        // The child has failed and exits: reap it.
+        let _ = waitpid(child, None);
+        running.restore_signals();
         return Err(match code {
             EXIT_NOT_FOUND => Error::CommandNotFound(msg),
             EXIT_NOT_INVOCABLE => Error::NotInvocable(msg),
             _ => Error::Msg(msg),
         });
     }
-    status
+    Ok(running)
 }
 
 /// Move into a user namespace nested in rl's, with `maps` relative to rl's (still as the user:
@@ -322,7 +379,8 @@ fn wait_forwarding(
     }
 }
 
-fn reaped(child: nix::unistd::Pid) -> Result<Option<i32>> {
+/// The exit status of `child` if it has ended (128+N when killed by signal N), without blocking.
+pub fn reaped(child: nix::unistd::Pid) -> Result<Option<i32>> {
     loop {
         return match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(_, code)) => Ok(Some(code)),

@@ -262,6 +262,23 @@ pub fn close_from_and_run(first: u32, wait: impl FnOnce() -> i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Take ownership of descriptor `fd`, inherited across exec from the process that started this
+/// one (the monitor's status pipe), if it is open; marks it close-on-exec.
+pub fn claim_inherited_fd(fd: i32) -> Option<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    if fd <= 2 || !std::path::Path::new(&format!("/proc/self/fd/{fd}")).exists() {
+        return None;
+    }
+    // SAFETY: the descriptor is open (checked above), was inherited from the parent for this
+    // purpose, and nothing else in this process owns it: it is claimed once, at start-up.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let _ = nix::fcntl::fcntl(
+        &owned,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    Some(owned)
+}
+
 /// Mark every file descriptor from `first` up close-on-exec (close_range(2) with
 /// CLOSE_RANGE_CLOEXEC, Linux 5.11+), so nothing rl holds leaks into the container
 /// (CVE-2024-21626 was a leaked directory fd).

@@ -1,0 +1,295 @@
+//! The per-container monitor: what holds a detached container (`rl run -d`, `rl start`).
+//!
+//! No daemon: `rl` re-executes itself as `rl __monitor ID` for one container, already inside
+//! the user namespace the CLI entered (exec keeps namespaces). The monitor starts a session of
+//! its own (no terminal can hang it up), becomes the container's parent through
+//! [`crate::runtime::spawn`], and then only waits: it writes the container's output to its log
+//! (`ctr.log`, see [`crate::container::logs`]), passes on the signals it receives, and when the
+//! container ends records the exit status and time (and removes it for `--rm`). It tells the CLI
+//! that started it whether the command could be started, over a pipe whose descriptor number is
+//! in `RL_MONITOR_FD`, so `rl run -d` reports 125/126/127 like a foreground run.
+//!
+//! Killing the CLI does not matter to the monitor; killing the monitor makes the next rl
+//! command mark the container exited (see [`crate::container::reconcile`]) and the container
+//! is killed with it (its first process gets SIGKILL when its parent, the monitor, dies).
+
+use std::io::Write;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::Signal;
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::cli::run::Created;
+use crate::config::Paths;
+use crate::container::logs::{LogWriter, Stream};
+use crate::container::{self, Record};
+use crate::error::{Error, Result};
+
+/// The environment variable that names the status pipe's descriptor.
+pub const STATUS_FD: &str = "RL_MONITOR_FD";
+
+/// `rl __monitor ID`: run one container to its end. Returns the monitor's exit status.
+pub fn main(id: &str) -> i32 {
+    let status_fd = std::env::var(STATUS_FD)
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|fd| *fd > 2);
+    let mut status = status_fd.and_then(owned_fd).map(std::fs::File::from);
+    let _ = nix::unistd::setsid();
+    match monitor(id, &mut status) {
+        Ok(()) => 0,
+        Err(e) => {
+            if let Some(s) = status.as_mut() {
+                let _ = write!(s, "{} {}", e.exit_code(), e.one_line());
+            }
+            1
+        }
+    }
+}
+
+/// Take the descriptor `fd` inherited from the CLI (if it is open).
+fn owned_fd(fd: i32) -> Option<OwnedFd> {
+    crate::runtime::sys::claim_inherited_fd(fd)
+}
+
+fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let dir = container::dir(&paths, id);
+    let read =
+        |f: &str| std::fs::read(dir.join(f)).map_err(|e| Error::path("read", dir.join(f), e));
+    let spec: oci_spec::runtime::Spec = serde_json::from_slice(&read("config.json")?)
+        .map_err(|e| Error::Msg(format!("container {id}: config.json: {e}")))?;
+    let created: Created = serde_json::from_slice(&read("bundle.json")?)
+        .map_err(|e| Error::Msg(format!("container {id}: bundle.json: {e}")))?;
+    let mut record = container::load(&paths, id)?;
+
+    // The container's stdio: nothing in; out and err into pipes this process reads (or a pty).
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| Error::io("open /dev/null", e))?;
+    let logging = record.log_driver != "none";
+    let console = if created.tty {
+        Some(crate::runtime::console::Console::new()?)
+    } else {
+        None
+    };
+    let mut pipes: Vec<(OwnedFd, Stream)> = Vec::new();
+    nix::unistd::dup2_stdin(&null).map_err(|e| Error::Msg(format!("stdin: {}", e.desc())))?;
+    if console.is_none() {
+        for (target, stream) in [(1, Stream::Stdout), (2, Stream::Stderr)] {
+            if logging {
+                let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                    .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+                dup_onto(&w, target)?;
+                pipes.push((r, stream));
+            } else {
+                dup_onto(&null, target)?;
+            }
+        }
+    } else {
+        dup_onto(&null, 1)?;
+        dup_onto(&null, 2)?;
+    }
+    let mut log = if logging {
+        Some(
+            LogWriter::open(&dir.join("ctr.log"), record.log_max_size)
+                .map_err(|e| Error::path("open the log", dir.join("ctr.log"), e))?,
+        )
+    } else {
+        None
+    };
+
+    let lock = container::lock(&paths, id)?;
+    let mut running = crate::runtime::spawn(&spec, &created.bundle, true, console);
+    // Our own copies of the pipes' write ends must go, or the reads never see EOF.
+    dup_onto(&null, 1)?;
+    dup_onto(&null, 2)?;
+    let running = match running.as_mut() {
+        Ok(r) => r,
+        Err(_) => {
+            let e = running.err().unwrap_or(Error::Msg("start failed".into()));
+            finish(&paths, &created, &mut record, None, Some(e.one_line()));
+            drop(lock);
+            return Err(e);
+        }
+    };
+    if let Some(m) = running.master.take() {
+        pipes.push((m, Stream::Stdout));
+    }
+    let me = nix::unistd::getpid().as_raw();
+    record.state = "running".into();
+    record.pid = Some(running.pid.as_raw());
+    record.pid_start = container::process_start(running.pid.as_raw());
+    record.monitor_pid = Some(me);
+    record.monitor_start = container::process_start(me);
+    record.started_at = Some(crate::format::time::now_nanos());
+    record.finished_at = None;
+    record.exit_code = None;
+    record.error = None;
+    container::save(&dir, &record)?;
+    drop(lock);
+    crate::events::record(
+        &paths,
+        &crate::events::Event::new("container", "start", id)
+            .name(&record.name)
+            .image(&record.image_name),
+    );
+    if let Some(mut s) = status.take() {
+        let _ = s.write_all(b"ok");
+    }
+
+    let code = wait(running, &mut pipes, log.as_mut());
+    finish(&paths, &created, &mut record, Some(code), None);
+    Ok(())
+}
+
+fn dup_onto(fd: &impl AsFd, target: i32) -> Result<()> {
+    let r = match target {
+        0 => nix::unistd::dup2_stdin(fd),
+        1 => nix::unistd::dup2_stdout(fd),
+        _ => nix::unistd::dup2_stderr(fd),
+    };
+    r.map_err(|e| Error::Msg(format!("redirect fd {target}: {}", e.desc())))
+}
+
+/// Log the output and pass signals on until the container's first process ends; its status.
+fn wait(
+    running: &crate::runtime::Running,
+    pipes: &mut Vec<(OwnedFd, Stream)>,
+    mut log: Option<&mut LogWriter>,
+) -> i32 {
+    let Ok(sfd) = SignalFd::with_flags(
+        &running.signals,
+        SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK,
+    ) else {
+        return wait_blocking(running);
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut status = None;
+    loop {
+        if status.is_none() {
+            status = crate::runtime::reaped(running.pid).ok().flatten();
+        }
+        if status.is_some() && pipes.is_empty() {
+            break;
+        }
+        let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        for (p, _) in pipes.iter() {
+            fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
+        }
+        // Once the container is gone, its output is drained without waiting for more than a
+        // moment (a process that escaped into the host could hold a pipe open).
+        let timeout = if status.is_some() {
+            PollTimeout::from(200u16)
+        } else {
+            PollTimeout::NONE
+        };
+        let n = match poll(&mut fds, timeout) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => 0,
+        };
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        if n == 0 && status.is_some() {
+            break;
+        }
+        if ready[0] {
+            while let Ok(Some(info)) = sfd.read_signal() {
+                match Signal::try_from(i32::try_from(info.ssi_signo).unwrap_or(0)) {
+                    Ok(Signal::SIGCHLD | Signal::SIGWINCH) | Err(_) => {}
+                    Ok(sig) => {
+                        let _ = nix::sys::signal::kill(running.pid, sig);
+                    }
+                }
+            }
+        }
+        let mut closed = Vec::new();
+        for (i, (p, stream)) in pipes.iter().enumerate() {
+            if !ready[i + 1] {
+                continue;
+            }
+            match nix::unistd::read(p.as_fd(), &mut buf) {
+                Ok(0) | Err(_) => closed.push(i),
+                Ok(n) => {
+                    if let Some(l) = log.as_deref_mut() {
+                        let _ = l.write(*stream, &buf[..n]);
+                    }
+                }
+            }
+        }
+        for i in closed.into_iter().rev() {
+            pipes.remove(i);
+        }
+    }
+    running.restore_signals();
+    status.unwrap_or_else(|| wait_blocking(running))
+}
+
+fn wait_blocking(running: &crate::runtime::Running) -> i32 {
+    loop {
+        match nix::sys::wait::waitpid(running.pid, None) {
+            Ok(nix::sys::wait::WaitStatus::Exited(_, c)) => return c,
+            Ok(nix::sys::wait::WaitStatus::Signaled(_, s, _)) => return 128 + s as i32,
+            Err(nix::errno::Errno::EINTR) | Ok(_) => {}
+            Err(_) => return -1,
+        }
+    }
+}
+
+/// Record the end (or remove the container with `--rm`).
+fn finish(
+    paths: &Paths,
+    created: &Created,
+    record: &mut Record,
+    code: Option<i32>,
+    error: Option<String>,
+) {
+    let _lock = container::lock(paths, &record.id);
+    let dir = container::dir(paths, &record.id);
+    crate::events::record(
+        paths,
+        &crate::events::Event::new("container", "died", &record.id)
+            .name(&record.name)
+            .image(&record.image_name)
+            .attr("exitCode", code.unwrap_or(-1).to_string()),
+    );
+    if record.rm {
+        remove_dir(&dir, &created.anonymous);
+        crate::events::record(
+            paths,
+            &crate::events::Event::new("container", "remove", &record.id)
+                .name(&record.name)
+                .image(&record.image_name),
+        );
+        return;
+    }
+    // A newer start (restart) owns the record now: leave it.
+    if let Ok(fresh) = container::load(paths, &record.id)
+        && fresh.monitor_pid.is_some()
+        && fresh.monitor_pid != record.monitor_pid
+    {
+        return;
+    }
+    record.state = "exited".into();
+    record.exit_code = Some(code.unwrap_or(crate::error::EXIT_RL));
+    record.error = error;
+    record.finished_at = Some(crate::format::time::now_nanos());
+    record.pid = None;
+    record.pid_start = None;
+    let _ = container::save(&dir, record);
+}
+
+fn remove_dir(dir: &Path, anonymous: &[std::path::PathBuf]) {
+    crate::image::store::remove_any(dir);
+    for v in anonymous {
+        crate::image::store::remove_any(v);
+    }
+}
