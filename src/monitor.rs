@@ -112,8 +112,8 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         Ok(r) => r,
         Err(_) => {
             let e = running.err().unwrap_or(Error::Msg("start failed".into()));
-            finish(&paths, &created, &mut record, None, Some(e.one_line()));
             drop(lock);
+            finish(&paths, &created, &mut record, Some(e.exit_code()), Some(e.one_line()));
             return Err(e);
         }
     };

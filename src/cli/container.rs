@@ -13,8 +13,8 @@ pub enum ContainerCommand {
     Commit(Pending),
     /// Copy files between a container and the host [not implemented yet]
     Cp(Pending),
-    /// Create a container without starting it [not implemented yet]
-    Create(Pending),
+    /// Create a container without starting it (prints its id)
+    Create(Box<super::run::RunArgs>),
     /// Show the changes to a container's file system [not implemented yet]
     Diff(Pending),
     /// Run a command in a running container [not implemented yet]
@@ -23,10 +23,10 @@ pub enum ContainerCommand {
     Export(Pending),
     /// Display detailed information on containers [not implemented yet]
     Inspect(Pending),
-    /// Kill running containers with a signal [not implemented yet]
-    Kill(Pending),
-    /// Fetch the logs of a container [not implemented yet]
-    Logs(Pending),
+    /// Kill running containers with a signal
+    Kill(super::lifecycle::KillArgs),
+    /// Fetch the logs of a container
+    Logs(super::logs::LogsArgs),
     /// List containers [not implemented yet]
     #[command(visible_alias = "ps", visible_alias = "list")]
     Ls(Pending),
@@ -40,20 +40,21 @@ pub enum ContainerCommand {
     Rename(Pending),
     /// Restart containers [not implemented yet]
     Restart(Pending),
-    /// Remove containers [not implemented yet]
-    Rm(Pending),
-    /// Run a command in a new container [not implemented yet]
-    Run(Pending),
-    /// Start containers [not implemented yet]
-    Start(Pending),
+    /// Remove containers
+    Rm(super::lifecycle::RmArgs),
+    /// Run a command in a new container
+    #[command(about = super::run::ABOUT)]
+    Run(Box<super::run::RunArgs>),
+    /// Start containers (under their monitor; `-a` in the foreground)
+    Start(super::run::StartArgs),
     /// Show resource usage of containers [not implemented yet]
     Stats(Pending),
-    /// Stop running containers [not implemented yet]
-    Stop(Pending),
+    /// Stop running containers
+    Stop(super::lifecycle::StopArgs),
     /// Show the processes of a container [not implemented yet]
     Top(Pending),
     /// Unpause containers [not implemented yet]
     Unpause(Pending),
-    /// Wait for containers to stop and print their exit codes [not implemented yet]
-    Wait(Pending),
+    /// Wait for containers to stop and print their exit codes
+    Wait(super::lifecycle::WaitArgs),
 }

@@ -8,6 +8,7 @@ pub mod events;
 pub mod image;
 pub mod info;
 pub mod login;
+pub mod lifecycle;
 pub mod logs;
 pub mod network;
 pub mod pending;
@@ -69,8 +70,8 @@ pub enum Command {
     Create(Box<run::RunArgs>),
     /// Show the changes to a container's file system [not implemented yet]
     Diff(Pending),
-    /// Show events from rl's event log [not implemented yet]
-    Events(Pending),
+    /// Show events from rl's event log
+    Events(events::EventsArgs),
     /// Run a command in a running container [not implemented yet]
     Exec(Pending),
     /// Export a container's file system as a tar archive [not implemented yet]
@@ -90,16 +91,16 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Display detailed information on containers, images, volumes or networks [not implemented yet]
     Inspect(Pending),
-    /// Kill running containers with a signal [not implemented yet]
-    Kill(Pending),
+    /// Kill running containers with a signal
+    Kill(lifecycle::KillArgs),
     /// Load images from a docker-archive or oci-archive
     Load(archive::LoadArgs),
     /// Log in to a registry
     Login(login::LoginArgs),
     /// Log out of a registry
     Logout(login::LogoutArgs),
-    /// Fetch the logs of a container [not implemented yet]
-    Logs(Pending),
+    /// Fetch the logs of a container
+    Logs(logs::LogsArgs),
     /// Manage networks
     #[command(subcommand)]
     Network(NetworkCommand),
@@ -117,20 +118,20 @@ pub enum Command {
     Rename(Pending),
     /// Restart containers [not implemented yet]
     Restart(Pending),
-    /// Remove containers [not implemented yet]
-    Rm(Pending),
+    /// Remove containers
+    Rm(lifecycle::RmArgs),
     /// Remove images
     Rmi(image::RmiArgs),
     #[command(about = run::ABOUT)]
     Run(Box<run::RunArgs>),
     /// Save images to a docker-archive or oci-archive
     Save(archive::SaveArgs),
-    /// Start a container attached (`-a`); detached start is not implemented yet
+    /// Start containers (under their monitor; `-a` in the foreground)
     Start(run::StartArgs),
     /// Show resource usage of containers [not implemented yet]
     Stats(Pending),
-    /// Stop running containers [not implemented yet]
-    Stop(Pending),
+    /// Stop running containers
+    Stop(lifecycle::StopArgs),
     /// Manage rl itself
     #[command(subcommand)]
     System(SystemCommand),
@@ -149,8 +150,8 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
-    /// Wait for containers to stop and print their exit codes [not implemented yet]
-    Wait(Pending),
+    /// Wait for containers to stop and print their exit codes
+    Wait(lifecycle::WaitArgs),
 }
 
 pub mod volume;
@@ -160,6 +161,11 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     let args: Vec<OsString> = args.into_iter().collect();
     // `rl run` is the hot path: build only its part of the command tree (the whole tree of ~100
     // commands costs more than a millisecond to construct).
+    // A container's monitor (see crate::monitor), started by rl itself.
+    if args.get(1).is_some_and(|a| a == "__monitor") {
+        let id = args.get(2).and_then(|s| s.to_str()).unwrap_or("");
+        return crate::monitor::main(id);
+    }
     if args.get(1).is_some_and(|a| a == "run") {
         let code = finish(run_only(args).and_then(|a| run::run(&a)));
         crate::timing::mark("done");
@@ -227,7 +233,21 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Push(a) => push::run(&a),
         Command::Run(a) => run::run(&a),
         Command::Create(a) => run::create_cmd(&a),
-        Command::Start(a) => run::start(&a),
+        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => {
+            if a.attach {
+                run::start(&a)
+            } else {
+                lifecycle::start_detached(&a)
+            }
+        }
+        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => lifecycle::stop(&a),
+        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => lifecycle::kill(&a),
+        Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => lifecycle::rm(&a),
+        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => lifecycle::wait(&a),
+        Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => lifecycle::logs(&a),
+        Command::Events(a) | Command::System(SystemCommand::Events(a)) => events::events(&a),
+        Command::Container(ContainerCommand::Run(a)) => run::run(&a),
+        Command::Container(ContainerCommand::Create(a)) => run::create_cmd(&a),
         Command::Unshare(a) => unshare::run(&a),
         Command::Save(a) => archive::save(&a),
         Command::Load(a) => archive::load(&a),
@@ -283,7 +303,7 @@ fn first_line(s: &str) -> String {
     line.trim().trim_start_matches("error: ").to_string()
 }
 
-fn report(msg: &str) {
+pub(crate) fn report(msg: &str) {
     let _ = writeln!(std::io::stderr(), "Error: {msg}");
 }
 

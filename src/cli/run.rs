@@ -899,11 +899,28 @@ pub struct Created {
 
 /// `rl run` in the foreground: create, then start attached.
 pub fn run(a: &RunArgs) -> Result<()> {
-    if a.detach {
-        return Err(Error::NotImplemented("run --detach".into()));
-    }
     let created = create(a)?;
+    if a.detach {
+        return run_detached(&created);
+    }
     start_attached(created, a.interactive, a.sig_proxy)
+}
+
+/// `rl run -d`: save the bundle, hand the container to its monitor, print the id.
+fn run_detached(c: &Created) -> Result<()> {
+    let bytes = serde_json::to_vec(c).map_err(|e| Error::io("encode bundle.json", e.into()))?;
+    crate::store_file::write_replace(&c.dir.join("bundle.json"), &bytes)?;
+    if let Err(e) = super::lifecycle::start_monitor(&c.record.id) {
+        // As a foreground run would have: a container that could not start is not kept with --rm.
+        if c.rm {
+            crate::image::store::remove_any(&c.dir);
+            for v in &c.anonymous {
+                crate::image::store::remove_any(v);
+            }
+        }
+        return Err(e);
+    }
+    super::print_stdout(&format!("{}\n", c.record.id))
 }
 
 /// `rl create`: everything `run` does before starting; prints the id.
@@ -941,9 +958,41 @@ fn start_attached(created: Created, interactive: bool, sig_proxy: bool) -> Resul
         console,
         interactive,
     };
-    record.state = "running".into();
-    container::save(&dir, &record)?;
-    let result = crate::runtime::run(&spec, &bundle, sig_proxy, stdio);
+    // This process watches the container: `rl ps` and `rl stop` find it through the record.
+    let me = nix::unistd::getpid().as_raw();
+    record.monitor_pid = Some(me);
+    record.monitor_start = container::process_start(me);
+    let paths = crate::config::Paths::from_env()?;
+    let result = crate::runtime::run_with(&spec, &bundle, sig_proxy, stdio, |pid| {
+        record.state = "running".into();
+        record.pid = Some(pid.as_raw());
+        record.pid_start = container::process_start(pid.as_raw());
+        record.started_at = Some(crate::format::time::now_nanos());
+        container::save(&dir, &record)?;
+        crate::events::record(
+            &paths,
+            &crate::events::Event::new("container", "start", &record.id)
+                .name(&record.name)
+                .image(&record.image_name),
+        );
+        Ok(())
+    });
+    record.pid = None;
+    record.pid_start = None;
+    record.finished_at = Some(crate::format::time::now_nanos());
+    if record.started_at.is_some() {
+        let code = match &result {
+            Ok(c) => *c,
+            Err(e) => e.exit_code(),
+        };
+        crate::events::record(
+            &paths,
+            &crate::events::Event::new("container", "died", &record.id)
+                .name(&record.name)
+                .image(&record.image_name)
+                .attr("exitCode", code.to_string()),
+        );
+    }
     crate::timing::mark("container exited");
     if rm {
         crate::image::store::remove_any(&dir);

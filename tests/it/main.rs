@@ -9,6 +9,7 @@ mod cli;
 mod docs;
 mod images;
 mod info;
+mod lifecycle;
 mod registry_fixtures;
 mod run;
 mod seccomp;

@@ -1,0 +1,392 @@
+//! Detached containers and their lifecycle: `run -d`, `start`, `stop`, `kill`, `rm`, `wait`,
+//! `logs`. A detached container belongs to its monitor (see [`crate::monitor`]); these commands
+//! read and change its record under the container's lock and signal its processes.
+
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::config::Paths;
+use crate::container::{self, Record};
+use crate::error::{Error, Result};
+
+/// Hand a created container to a new monitor and wait until its command runs (or failed to
+/// start: the error, with the foreground run's exit code). The process must be in rl's user
+/// namespace: the monitor inherits it.
+pub fn start_monitor(id: &str) -> Result<()> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+    // The write end goes to the monitor across exec.
+    nix::fcntl::fcntl(&w, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()))
+        .map_err(|e| Error::Msg(format!("fcntl: {}", e.desc())))?;
+    let exe = std::env::current_exe().map_err(|e| Error::io("find the rl binary", e))?;
+    let child = Command::new(exe)
+        .arg("__monitor")
+        .arg(id)
+        .env(crate::monitor::STATUS_FD, w.as_raw_fd().to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| Error::io("start the container's monitor", e))?;
+    drop(w);
+    let mut text = String::new();
+    let _ = std::fs::File::from(r).read_to_string(&mut text);
+    // The monitor lives on; its exit is not ours to wait for.
+    drop(child);
+    if text == "ok" {
+        return Ok(());
+    }
+    let (code, msg) = text.split_once(' ').unwrap_or(("125", ""));
+    let msg = if msg.is_empty() {
+        "the container's monitor ended before starting it".to_string()
+    } else {
+        msg.to_string()
+    };
+    Err(match code.parse().unwrap_or(crate::error::EXIT_RL) {
+        crate::error::EXIT_NOT_FOUND => Error::CommandNotFound(msg),
+        crate::error::EXIT_NOT_INVOCABLE => Error::NotInvocable(msg),
+        _ => Error::Msg(msg),
+    })
+}
+
+/// Whether this process is already inside a user namespace (rl's own, or a container's).
+fn in_userns() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .map(|m| m.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"])
+        .unwrap_or(false)
+}
+
+fn ensure_userns() -> Result<()> {
+    if !in_userns() {
+        super::image::enter_userns()?;
+    }
+    Ok(())
+}
+
+/// Find each named container, in order; the first unknown one is the error.
+fn find_all(paths: &Paths, names: &[String]) -> Result<Vec<Record>> {
+    names
+        .iter()
+        .map(|n| super::run::find_container(paths, n))
+        .collect()
+}
+
+/// Options of `rl stop`.
+#[derive(Debug, clap::Args)]
+pub struct StopArgs {
+    /// Containers (names or id prefixes)
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Seconds to wait for the stop signal to work before killing (default 10)
+    #[arg(short = 't', long = "time", alias = "timeout", value_name = "SECONDS")]
+    pub time: Option<u64>,
+    /// Stop every running container
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+/// Options of `rl kill`.
+#[derive(Debug, clap::Args)]
+pub struct KillArgs {
+    /// Containers (names or id prefixes)
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Signal to send (name or number)
+    #[arg(short, long, value_name = "SIGNAL", default_value = "KILL")]
+    pub signal: String,
+    /// Signal every running container
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+/// Options of `rl rm`.
+#[derive(Debug, clap::Args)]
+pub struct RmArgs {
+    /// Containers (names or id prefixes)
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Kill a running container first
+    #[arg(short, long)]
+    pub force: bool,
+    /// Remove the container's anonymous volumes too
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Remove every container
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+/// Options of `rl wait`.
+#[derive(Debug, clap::Args)]
+pub struct WaitArgs {
+    /// Containers (names or id prefixes)
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Options of `rl start` (detached unless `-a`).
+pub use super::run::StartArgs;
+
+fn selected(paths: &Paths, names: &[String], all: bool, what: &str) -> Result<Vec<Record>> {
+    if all {
+        return Ok(container::list_live(paths));
+    }
+    if names.is_empty() {
+        return Err(Error::Usage(format!("{what} needs at least one container (or --all)")));
+    }
+    find_all(paths, names)
+}
+
+fn stop_signal(paths: &Paths, rec: &Record) -> Signal {
+    let spec = std::fs::read(container::dir(paths, &rec.id).join("config.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<oci_spec::runtime::Spec>(&b).ok());
+    spec.and_then(|s| {
+        s.annotations()
+            .as_ref()
+            .and_then(|a| a.get(crate::specgen::ANNOTATION_STOP_SIGNAL).cloned())
+    })
+    .and_then(|n| n.parse::<i32>().ok())
+    .and_then(|n| Signal::try_from(n).ok())
+    .unwrap_or(Signal::SIGTERM)
+}
+
+/// Wait until the container's watcher has recorded its end (or `limit` passes).
+fn wait_gone(paths: &Paths, rec: &Record, limit: Duration) -> bool {
+    let t0 = Instant::now();
+    loop {
+        let fresh = container::load(paths, &rec.id).ok();
+        let running = fresh.as_ref().is_some_and(Record::is_running);
+        if !running {
+            return true;
+        }
+        if t0.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn not_running(rec: &Record) -> Error {
+    Error::Msg(format!(
+        "container {} is not running (state {})",
+        rec.name, rec.state
+    ))
+}
+
+fn signal_container(rec: &Record, sig: Signal) -> Result<()> {
+    let pid = rec
+        .pid
+        .filter(|_| container::alive(rec.pid, rec.pid_start))
+        .ok_or_else(|| not_running(rec))?;
+    container::signal_process(pid, sig)
+}
+
+/// Stop one running container: its stop signal, then SIGKILL after `timeout`.
+fn stop_one(paths: &Paths, rec: &Record, timeout: Duration) -> Result<()> {
+    if !rec.is_running() {
+        return Err(not_running(rec));
+    }
+    let sig = stop_signal(paths, rec);
+    signal_container(rec, sig)?;
+    if !wait_gone(paths, rec, timeout) {
+        let _ = signal_container(rec, Signal::SIGKILL);
+        if !wait_gone(paths, rec, Duration::from_secs(10)) {
+            return Err(Error::Msg(format!(
+                "container {} did not stop after SIGKILL",
+                rec.name
+            )));
+        }
+    }
+    crate::events::record(
+        paths,
+        &crate::events::Event::new("container", "stop", &rec.id)
+            .name(&rec.name)
+            .image(&rec.image_name),
+    );
+    Ok(())
+}
+
+/// Run `f` on each container, printing what the user named on success (as docker does) and
+/// reporting every failure; the first failure decides the exit status.
+fn each(
+    names: &[String],
+    recs: Vec<Record>,
+    mut f: impl FnMut(&Record) -> Result<()>,
+) -> Result<()> {
+    let mut first_err = None;
+    for (i, rec) in recs.iter().enumerate() {
+        match f(rec) {
+            Ok(()) => {
+                let shown = names.get(i).cloned().unwrap_or_else(|| rec.id.clone());
+                super::print_stdout(&format!("{shown}\n"))?;
+            }
+            Err(e) => {
+                if first_err.is_some() {
+                    super::report(&e.one_line());
+                } else {
+                    first_err = Some(e);
+                }
+            }
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}
+
+/// `rl stop`.
+pub fn stop(a: &StopArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let mut recs = selected(&paths, &a.containers, a.all, "stop")?;
+    if a.all {
+        recs.retain(Record::is_running);
+    }
+    let timeout = Duration::from_secs(a.time.unwrap_or(10));
+    each(&a.containers, recs, |r| stop_one(&paths, r, timeout))
+}
+
+/// `rl kill`.
+pub fn kill(a: &KillArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let sig = crate::specgen::parse_signal(&a.signal)
+        .ok()
+        .and_then(|n| Signal::try_from(n).ok())
+        .ok_or_else(|| Error::Usage(format!("invalid signal {:?}", a.signal)))?;
+    let mut recs = selected(&paths, &a.containers, a.all, "kill")?;
+    if a.all {
+        recs.retain(Record::is_running);
+    }
+    each(&a.containers, recs, |r| {
+        if !r.is_running() {
+            return Err(not_running(r));
+        }
+        signal_container(r, sig)?;
+        crate::events::record(
+            &paths,
+            &crate::events::Event::new("container", "kill", &r.id)
+                .name(&r.name)
+                .image(&r.image_name)
+                .attr("signal", (sig as i32).to_string()),
+        );
+        Ok(())
+    })
+}
+
+/// Remove a stopped container's directory (and, with `volumes`, its anonymous volumes).
+fn remove(paths: &Paths, rec: &Record, volumes: bool) -> Result<()> {
+    let _lock = container::lock(paths, &rec.id)?;
+    let dir = container::dir(paths, &rec.id);
+    if volumes
+        && let Ok(b) = std::fs::read(dir.join("bundle.json"))
+        && let Ok(c) = serde_json::from_slice::<super::run::Created>(&b)
+    {
+        for v in &c.anonymous {
+            crate::image::store::remove_any(v);
+        }
+    }
+    crate::image::store::remove_any(&dir);
+    if dir.exists() {
+        return Err(Error::Msg(format!(
+            "could not remove all of {}",
+            dir.display()
+        )));
+    }
+    crate::events::record(
+        paths,
+        &crate::events::Event::new("container", "remove", &rec.id)
+            .name(&rec.name)
+            .image(&rec.image_name),
+    );
+    Ok(())
+}
+
+/// `rl rm`.
+pub fn rm(a: &RmArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let recs = selected(&paths, &a.containers, a.all, "rm")?;
+    each(&a.containers, recs, |r| {
+        if r.is_running() {
+            if !a.force {
+                return Err(Error::Msg(format!(
+                    "cannot remove container {} as it is running; stop it first or use rm --force",
+                    r.name
+                )));
+            }
+            let _ = signal_container(r, Signal::SIGKILL);
+            if !wait_gone(&paths, r, Duration::from_secs(10)) {
+                return Err(Error::Msg(format!("container {} did not die", r.name)));
+            }
+        }
+        ensure_userns()?;
+        remove(&paths, r, a.volumes)
+    })
+}
+
+/// `rl wait`: block until each container has exited; print its exit code.
+pub fn wait(a: &WaitArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let recs = find_all(&paths, &a.containers)?;
+    for r in recs {
+        while container::load(&paths, &r.id).is_ok_and(|f| f.is_running()) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut fresh = container::load(&paths, &r.id).unwrap_or(r);
+        container::reconcile(&paths, &mut fresh);
+        super::print_stdout(&format!("{}\n", fresh.exit_code.unwrap_or(-1)))?;
+    }
+    Ok(())
+}
+
+/// `rl start` without `-a`: start each container detached, under a monitor.
+pub fn start_detached(a: &StartArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let recs = find_all(&paths, &a.containers)?;
+    let mut entered = false;
+    each(&a.containers, recs, |r| {
+        if r.is_running() {
+            // docker and podman: starting a running container is not an error.
+            return Ok(());
+        }
+        if !container::dir(&paths, &r.id).join("bundle.json").exists() {
+            return Err(Error::Msg(format!(
+                "container {} cannot be started again (it was run in the foreground without a saved bundle)",
+                r.name
+            )));
+        }
+        if !entered {
+            super::image::enter_userns()?;
+            entered = true;
+        }
+        start_monitor(&r.id)
+    })
+}
+
+/// `rl logs`.
+pub fn logs(a: &super::logs::LogsArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let recs = if a.latest {
+        let mut all = container::list(&paths);
+        all.sort_by_key(|r| r.created);
+        vec![all.pop().ok_or_else(|| Error::Msg("no containers".into()))?]
+    } else {
+        find_all(&paths, &a.containers)?
+    };
+    for r in recs {
+        if r.log_driver == "none" {
+            return Err(Error::Msg(format!(
+                "container {} uses the none log driver: it has no logs",
+                r.name
+            )));
+        }
+        let log = container::dir(&paths, &r.id).join("ctr.log");
+        let name = r.name.clone();
+        let id = r.id.clone();
+        let p = paths.clone();
+        let running = move || container::load(&p, &id).is_ok_and(|f| f.is_running());
+        super::logs::show(a, &log, &name, &running)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Detached containers and their lifecycle: the monitor, logs, stop, kill, wait, rm, events.
+
+use std::time::Duration;
+
+use crate::support::fixtures::pushed;
+use crate::support::{TestEnv, wait_until};
+
+fn small() -> &'static str {
+    &pushed().small.reference
+}
+
+/// A container's record as rl stored it.
+fn state(env: &TestEnv, name: &str) -> serde_json::Value {
+    let dir = env.rl_data().join("containers");
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if let Ok(b) = std::fs::read(e.path().join("container.json")) {
+            let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+            if v["name"] == name {
+                return v;
+            }
+        }
+    }
+    panic!("no container {name}");
+}
+
+#[test]
+fn detached_run_logs_stop_wait_rm() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    let id = env
+        .rl(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            small(),
+            "sh",
+            "-c",
+            "echo out-line; echo err-line >&2; printf partial; trap 'echo bye; exit 3' TERM; trap 'exit 4' HUP; while true; do sleep 0.05; done",
+        ])
+        .success()
+        .out()
+        .to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    assert!(wait_until(Duration::from_secs(5), || {
+        env.rl(&["logs", "web"]).stdout.contains("partial")
+    }));
+    let logs = env.rl(&["logs", "web"]);
+    assert_eq!(logs.success().stdout, "out-line\npartial");
+    assert_eq!(logs.stderr, "err-line\n");
+    // The two streams are read separately, so only each one's order is certain.
+    let stamped = env.rl(&["logs", "-t", "--tail", "1", "web"]);
+    let line = format!("{}{}", stamped.success().stdout, stamped.stderr);
+    assert!(line.starts_with("20") && line.contains("Z "), "{line}");
+    let rec = state(&env, "web");
+    assert_eq!(rec["state"], "running");
+    // Name in use, rm without -f of a running container: one-line errors, nothing changes.
+    env.rl(&["run", "-d", "--name", "web", small(), "true"])
+        .fails_with(125, "already in use");
+    env.rl(&["rm", "web"]).fails_with(125, "is running");
+    // stop: the stop signal (the trap answers it) and the exit code is recorded.
+    assert_eq!(env.rl(&["stop", "web"]).success().out(), "web");
+    assert_eq!(env.rl(&["wait", "web"]).success().out(), "3");
+    let rec = state(&env, "web");
+    assert_eq!(rec["state"], "exited");
+    assert_eq!(rec["exitCode"], 3);
+    assert!(env.rl(&["logs", "web"]).stdout.ends_with("bye\n"));
+    env.rl(&["stop", "web"]).fails_with(125, "is not running");
+    env.rl(&["kill", "web"]).fails_with(125, "is not running");
+    // Started again, detached; then kill, then rm -f of a running one.
+    env.rl(&["start", "web"]).success().stdout_has("web");
+    assert_eq!(state(&env, "web")["state"], "running");
+    // pid 1 gets only the signals it handles (the shell traps HUP).
+    env.rl(&["kill", "-s", "HUP", "web"]).success();
+    assert_eq!(env.rl(&["wait", "web"]).success().out(), "4");
+    env.rl(&["start", "web"]).success();
+    env.rl(&["rm", "-f", "web"]).success().stdout_has("web");
+    assert!(!env.rl_data().join("containers").join(&id).exists());
+    env.rl(&["logs", "web"]).fails_with(125, "no container with name or ID \"web\"");
+    // The event log saw it all.
+    let events = env.rl(&["events", "--stream=false", "--filter", "container=web", "--format", "{{.Status}}"]);
+    let seen: Vec<&str> = events.success().stdout.lines().collect();
+    for want in ["start", "died", "stop", "kill", "remove"] {
+        assert!(seen.contains(&want), "missing {want} in {seen:?}");
+    }
+}
+
+#[test]
+fn detached_start_errors_and_rm_cleanup() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&["run", "-d", small(), "no-such-command"])
+        .fails_with(127, "not found");
+    env.rl(&["run", "-d", "--rm", small(), "/etc/passwd"])
+        .fails_with(126, "permission denied");
+    // --rm: the monitor removes the container when it exits, however it exits.
+    env.rl(&["run", "-d", "--rm", "--name", "brief", small(), "true"])
+        .success();
+    assert!(wait_until(Duration::from_secs(5), || {
+        env.rl(&["wait", "brief"]).status == 125
+    }));
+    // A log that rotates keeps the newest lines.
+    env.rl(&[
+        "run", "-d", "--name", "chatty", "--log-opt", "max-size=2k", small(), "sh", "-c",
+        "i=0; while [ $i -lt 400 ]; do echo line-$i; i=$((i+1)); done",
+    ])
+    .success();
+    assert_eq!(env.rl(&["wait", "chatty"]).success().out(), "0");
+    let logs = env.rl(&["logs", "chatty"]);
+    assert!(logs.success().stdout.ends_with("line-399\n"));
+    assert!(!logs.stdout.contains("line-0\n"), "rotation kept everything");
+    env.rl(&["run", "-d", "--log-driver", "none", "--name", "quiet", small(), "echo", "x"])
+        .success();
+    env.rl(&["wait", "quiet"]).success();
+    env.rl(&["logs", "quiet"]).fails_with(125, "none log driver");
+    env.rl(&["run", "--log-driver", "syslog", small(), "true"])
+        .fails_with(125, "invalid --log-driver");
+    env.rl(&["rm", "chatty", "quiet"]).success();
+    env.rl(&["rm", "nope"]).fails_with(125, "no container");
+}
+
+#[test]
+fn a_killed_monitor_is_noticed() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&["run", "-d", "--name", "orphan", small(), "sleep", "1000"])
+        .success();
+    let rec = state(&env, "orphan");
+    let monitor = rec["monitorPid"].as_i64().unwrap();
+    let pid = rec["pid"].as_i64().unwrap();
+    // The monitor runs as the test user; killing it is what an OOM killer or a reboot does.
+    env.command("kill").args(["-9", &monitor.to_string()]).status().unwrap();
+    assert!(wait_until(Duration::from_secs(5), || {
+        !std::path::Path::new(&format!("/proc/{monitor}")).exists()
+            || std::fs::read_to_string(format!("/proc/{monitor}/stat")).is_ok_and(|s| s.contains(") Z "))
+    }));
+    assert_eq!(env.rl(&["wait", "orphan"]).success().out(), "-1");
+    let rec = state(&env, "orphan");
+    assert_eq!(rec["state"], "exited");
+    assert!(rec["error"].as_str().unwrap().contains("without recording"));
+    // The container's process does not outlive the record.
+    assert!(wait_until(Duration::from_secs(5), || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    }));
+    env.rl(&["rm", "orphan"]).success();
+}
