@@ -11,6 +11,7 @@ pub mod login;
 pub mod logs;
 pub mod network;
 pub mod pending;
+pub mod ps;
 pub mod push;
 pub mod run;
 pub mod system;
