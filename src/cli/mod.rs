@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod network;
 pub mod pending;
+pub mod ps;
 pub mod push;
 pub mod run;
 pub mod system;

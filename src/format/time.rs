@@ -139,20 +139,39 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 
 /// "2 hours ago" the way podman (go-units HumanDuration) words it.
 pub fn ago(then: i64) -> String {
-    let secs = (now() - then).max(0);
-    let d = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
-    match secs {
-        s if s < 1 => "Less than a second ago".into(),
-        1 => "1 second ago".into(),
-        s if s < 60 => format!("{s} seconds ago"),
-        s if s < 120 => "About a minute ago".into(),
-        s if s < 3600 => d(s / 60, "minute"),
-        s if s < 7200 => "About an hour ago".into(),
-        s if s < 172_800 => d(s / 3600, "hour"),
-        s if s < 86_400 * 14 => d(s / 86_400, "day"),
-        s if s < 86_400 * 60 => d(s / (86_400 * 7), "week"),
-        s if s < 86_400 * 365 * 2 => d(s / (86_400 * 30), "month"),
-        s => d(s / (86_400 * 365), "year"),
+    format!("{} ago", human_duration(now() - then))
+}
+
+/// A duration in seconds worded as docker's go-units `HumanDuration` words it ("Less than a
+/// second", "5 seconds", "About a minute", "3 hours", "2 weeks"; negative counts as zero).
+/// Like go-units, hours are rounded to the nearest (90 minutes are "2 hours") and every unit from
+/// hours up is counted from those rounded hours, except years.
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs < 1 {
+        return "Less than a second".into();
+    }
+    if secs == 1 {
+        return "1 second".into();
+    }
+    if secs < 60 {
+        return format!("{secs} seconds");
+    }
+    let minutes = secs / 60;
+    if minutes == 1 {
+        return "About a minute".into();
+    }
+    if minutes < 60 {
+        return format!("{minutes} minutes");
+    }
+    let hours = (secs + 1800) / 3600;
+    match hours {
+        1 => "About an hour".into(),
+        h if h < 48 => format!("{h} hours"),
+        h if h < 24 * 7 * 2 => format!("{} days", h / 24),
+        h if h < 24 * 30 * 2 => format!("{} weeks", h / 24 / 7),
+        h if h < 24 * 365 * 2 => format!("{} months", h / 24 / 30),
+        _ => format!("{} years", secs / 3600 / 24 / 365),
     }
 }
 
@@ -197,6 +216,38 @@ mod tests {
         assert_eq!(ago(now() - 7200), "2 hours ago");
         assert_eq!(ago(now() - 90), "About a minute ago");
         assert_eq!(ago(now() - 86_400 * 3), "3 days ago");
+    }
+
+    #[test]
+    fn durations_like_go_units() {
+        for (secs, want) in [
+            (-5, "Less than a second"),
+            (0, "Less than a second"),
+            (1, "1 second"),
+            (2, "2 seconds"),
+            (59, "59 seconds"),
+            (60, "About a minute"),
+            (119, "About a minute"),
+            (120, "2 minutes"),
+            (3599, "59 minutes"),
+            (3600, "About an hour"),
+            (5399, "About an hour"),
+            // go-units rounds hours: 90 minutes are already "2 hours".
+            (5400, "2 hours"),
+            (47 * 3600, "47 hours"),
+            (47 * 3600 + 1800, "2 days"),
+            (13 * 86_400, "13 days"),
+            (14 * 86_400, "2 weeks"),
+            (59 * 86_400, "8 weeks"),
+            (60 * 86_400, "2 months"),
+            (729 * 86_400, "24 months"),
+            (730 * 86_400, "2 years"),
+            (3 * 365 * 86_400 + 100, "3 years"),
+        ] {
+            assert_eq!(human_duration(secs), want, "{secs} s");
+        }
+        assert_eq!(ago(now() - 5400), "2 hours ago");
+        assert_eq!(ago(now() + 30), "Less than a second ago");
     }
 
     #[test]
