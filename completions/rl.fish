@@ -34,7 +34,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "container" -d 'Manage contain
 complete -c rl -n "__fish_rl_needs_command" -f -a "cp" -d 'Copy files between a container and the host [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "create" -d 'Create a container without starting it (prints its id)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "diff" -d 'Show the changes to a container\'s file system [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "events" -d 'Show events from rl\'s event log [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "events" -d 'Show events from rl\'s event log'
 complete -c rl -n "__fish_rl_needs_command" -f -a "exec" -d 'Run a command in a running container [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "export" -d 'Export a container\'s file system as a tar archive [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "healthcheck" -d 'Run a container\'s health check [not implemented yet]'
@@ -44,26 +44,26 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "images" -d 'List images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "import" -d 'Create an image from a root file system tarball'
 complete -c rl -n "__fish_rl_needs_command" -f -a "info" -d 'Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store'
 complete -c rl -n "__fish_rl_needs_command" -f -a "inspect" -d 'Display detailed information on containers, images, volumes or networks [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "kill" -d 'Kill running containers with a signal [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "kill" -d 'Kill running containers with a signal'
 complete -c rl -n "__fish_rl_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive'
 complete -c rl -n "__fish_rl_needs_command" -f -a "login" -d 'Log in to a registry'
 complete -c rl -n "__fish_rl_needs_command" -f -a "logout" -d 'Log out of a registry'
-complete -c rl -n "__fish_rl_needs_command" -f -a "logs" -d 'Fetch the logs of a container [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "logs" -d 'Fetch the logs of a container'
 complete -c rl -n "__fish_rl_needs_command" -f -a "network" -d 'Manage networks'
 complete -c rl -n "__fish_rl_needs_command" -f -a "pause" -d 'Pause all processes of containers [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "port" -d 'List the published ports of a container [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "ps" -d 'List containers [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "ps" -d 'List containers'
 complete -c rl -n "__fish_rl_needs_command" -f -a "pull" -d 'Pull an image from a registry'
 complete -c rl -n "__fish_rl_needs_command" -f -a "push" -d 'Push an image to a registry'
 complete -c rl -n "__fish_rl_needs_command" -f -a "rename" -d 'Rename a container [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "restart" -d 'Restart containers [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "rm" -d 'Remove containers [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "rm" -d 'Remove containers'
 complete -c rl -n "__fish_rl_needs_command" -f -a "rmi" -d 'Remove images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "run" -d 'Run a command in a new container (foreground)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "save" -d 'Save images to a docker-archive or oci-archive'
-complete -c rl -n "__fish_rl_needs_command" -f -a "start" -d 'Start a container attached (`-a`); detached start is not implemented yet'
+complete -c rl -n "__fish_rl_needs_command" -f -a "start" -d 'Start containers (under their monitor; `-a` in the foreground)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "stats" -d 'Show resource usage of containers [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "stop" -d 'Stop running containers [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "stop" -d 'Stop running containers'
 complete -c rl -n "__fish_rl_needs_command" -f -a "system" -d 'Manage rl itself'
 complete -c rl -n "__fish_rl_needs_command" -f -a "tag" -d 'Add names to an image'
 complete -c rl -n "__fish_rl_needs_command" -f -a "top" -d 'Show the processes of a container [not implemented yet]'
@@ -72,7 +72,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "unpause" -d 'Unpause containe
 complete -c rl -n "__fish_rl_needs_command" -f -a "untag" -d 'Remove names from an image'
 complete -c rl -n "__fish_rl_needs_command" -f -a "version" -d 'Show rl\'s version'
 complete -c rl -n "__fish_rl_needs_command" -f -a "volume" -d 'Manage volumes'
-complete -c rl -n "__fish_rl_needs_command" -f -a "wait" -d 'Wait for containers to stop and print their exit codes [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
 complete -c rl -n "__fish_rl_using_subcommand attach" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand build" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand commit" -s h -l help -d 'Print help'
@@ -81,56 +81,203 @@ complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_sub
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "attach" -d 'Attach to a running container [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "commit" -d 'Create a new image from a container\'s changes [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "cp" -d 'Copy files between a container and the host [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "create" -d 'Create a container without starting it [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "create" -d 'Create a container without starting it (prints its id)'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "diff" -d 'Show the changes to a container\'s file system [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "exec" -d 'Run a command in a running container [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "export" -d 'Export a container\'s file system as a tar archive [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "inspect" -d 'Display detailed information on containers [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "kill" -d 'Kill running containers with a signal [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "logs" -d 'Fetch the logs of a container [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "ls" -d 'List containers [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "ps" -d 'List containers [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "list" -d 'List containers [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "kill" -d 'Kill running containers with a signal'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "ls" -d 'List containers'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "ps" -d 'List containers'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "list" -d 'List containers'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "pause" -d 'Pause all processes of containers [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "port" -d 'List the published ports of a container [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "prune" -d 'Remove all stopped containers [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "rename" -d 'Rename a container [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "restart" -d 'Restart containers [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "rm" -d 'Remove containers [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "run" -d 'Run a command in a new container [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "start" -d 'Start containers [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "rm" -d 'Remove containers'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "run" -d 'Run a command in a new container (foreground)'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "start" -d 'Start containers (under their monitor; `-a` in the foreground)'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "stats" -d 'Show resource usage of containers [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "stop" -d 'Stop running containers [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "stop" -d 'Stop running containers'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "top" -d 'Show the processes of a container [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "unpause" -d 'Unpause containers [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "wait" -d 'Wait for containers to stop and print their exit codes [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from cp" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l name -d 'Name of the container' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s u -l user -d 'User to run as: USER[:GROUP], names or numbers' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l group-add -d 'Additional groups for the user' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l entrypoint -d 'Override the image\'s entrypoint ("" clears it)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l hostname -d 'Container host name' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network: none or host (the user-mode stack comes with the networking work)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s v -l volume -d 'Bind a host path or mount a volume: [HOST-PATH|NAME:]CONTAINER[:ro|rw|U|nocopy|...]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly,...]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l userns -d 'User namespace: keep-id (your uid and gid inside, with a passwd entry) or host (the default)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l uidmap -d 'Map container uids: CONTAINER_ID:ID:SIZE (ID in rl\'s namespace: 0 = you, 1.. = your subuids)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l gidmap -d 'Map container gids, as --uidmap (default: the --uidmap ranges)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-add -d 'Add capabilities (CAP_NET_RAW, net_raw, ALL)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-drop -d 'Drop capabilities' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined|FILE, mask=PATHS, unmask=PATHS|ALL' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l ulimit -d 'Resource limits: NAME=SOFT[:HARD] (nofile, nproc, core, ...)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l sysctl -d 'Namespaced kernel parameters: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s l -l label -d 'Labels: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l annotation -d 'Annotations: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l sig-proxy -d 'Pass signals received by rl to the container' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-signal -d 'Signal that stops the container' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l pull -d 'When to pull the image: missing, always, never, newer' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l platform -d 'Platform for a pulled image: OS/ARCH[/VARIANT]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s m -l memory -d 'Memory limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l cpus -d 'CPU limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l pids-limit -d 'Process limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container when it exits'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only -d 'Mount the root file system read-only'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l privileged -d 'Give the container every capability and no masked paths'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'Signal to send (name or number)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from kill" -s a -l all -d 'Signal every running container'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from logs" -l tail -d 'Show only the last N lines ("all" or -1: every line)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from logs" -l since -d 'Show only lines since TIME: an RFC 3339 time, seconds since the epoch, or a duration back from now (10m, 1h30m)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from logs" -l until -d 'Show only lines until TIME (the forms of --since)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Keep printing new output until the container stops'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from logs" -s t -l timestamps -d 'Prefix each line with its time (RFC 3339, UTC)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from logs" -s n -l names -d 'Prefix each line with the container\'s name'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from logs" -s l -l latest -d 'Act on the container created last'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -s n -l last -d 'Show only the N containers created last, whatever their state (0: all)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter: status=, name=, id=, label=KEY[=VALUE], ancestor=IMAGE, exited=CODE, health=, before=CONTAINER, since=CONTAINER (shows containers of every state)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -l format -d 'Output format: json, or a Go template (\'table {{.ID}}\\t{{.Names}}\\t{{.Status}}\')' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -l sort -d 'Sort by: command, created (newest first), id, image, names or status' -r -f -a "command\t''
+created\t''
+id\t''
+image\t''
+names\t''
+status\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all containers (default: only running and paused ones)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only container ids'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -s l -l latest -d 'Show only the container created last, whatever its state'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Do not truncate ids and commands'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -s s -l size -d 'Show the size of each container\'s changes to its image (its upper directory)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -l noheading -d 'Do not print column headings'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -s n -l last -d 'Show only the N containers created last, whatever their state (0: all)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -s f -l filter -d 'Filter: status=, name=, id=, label=KEY[=VALUE], ancestor=IMAGE, exited=CODE, health=, before=CONTAINER, since=CONTAINER (shows containers of every state)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -l format -d 'Output format: json, or a Go template (\'table {{.ID}}\\t{{.Names}}\\t{{.Status}}\')' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -l sort -d 'Sort by: command, created (newest first), id, image, names or status' -r -f -a "command\t''
+created\t''
+id\t''
+image\t''
+names\t''
+status\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -s a -l all -d 'Show all containers (default: only running and paused ones)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -s q -l quiet -d 'Print only container ids'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -s l -l latest -d 'Show only the container created last, whatever its state'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -l no-trunc -d 'Do not truncate ids and commands'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -s s -l size -d 'Show the size of each container\'s changes to its image (its upper directory)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -l noheading -d 'Do not print column headings'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from ps" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -s n -l last -d 'Show only the N containers created last, whatever their state (0: all)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter: status=, name=, id=, label=KEY[=VALUE], ancestor=IMAGE, exited=CODE, health=, before=CONTAINER, since=CONTAINER (shows containers of every state)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -l format -d 'Output format: json, or a Go template (\'table {{.ID}}\\t{{.Names}}\\t{{.Status}}\')' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -l sort -d 'Sort by: command, created (newest first), id, image, names or status' -r -f -a "command\t''
+created\t''
+id\t''
+image\t''
+names\t''
+status\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all containers (default: only running and paused ones)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only container ids'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -s l -l latest -d 'Show only the container created last, whatever its state'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -l no-trunc -d 'Do not truncate ids and commands'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -s s -l size -d 'Show the size of each container\'s changes to its image (its upper directory)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -l noheading -d 'Do not print column headings'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from port" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s f -l force -d 'Kill a running container first'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove the container\'s anonymous volumes too'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s a -l all -d 'Remove every container'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Name of the container' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s u -l user -d 'User to run as: USER[:GROUP], names or numbers' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l group-add -d 'Additional groups for the user' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the image\'s entrypoint ("" clears it)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l hostname -d 'Container host name' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network: none or host (the user-mode stack comes with the networking work)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s v -l volume -d 'Bind a host path or mount a volume: [HOST-PATH|NAME:]CONTAINER[:ro|rw|U|nocopy|...]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly,...]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l userns -d 'User namespace: keep-id (your uid and gid inside, with a passwd entry) or host (the default)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l uidmap -d 'Map container uids: CONTAINER_ID:ID:SIZE (ID in rl\'s namespace: 0 = you, 1.. = your subuids)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l gidmap -d 'Map container gids, as --uidmap (default: the --uidmap ranges)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-add -d 'Add capabilities (CAP_NET_RAW, net_raw, ALL)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop capabilities' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined|FILE, mask=PATHS, unmask=PATHS|ALL' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l ulimit -d 'Resource limits: NAME=SOFT[:HARD] (nofile, nproc, core, ...)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l sysctl -d 'Namespaced kernel parameters: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s l -l label -d 'Labels: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l annotation -d 'Annotations: KEY=VALUE' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l sig-proxy -d 'Pass signals received by rl to the container' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-signal -d 'Signal that stops the container' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l pull -d 'When to pull the image: missing, always, never, newer' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l platform -d 'Platform for a pulled image: OS/ARCH[/VARIANT]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s m -l memory -d 'Memory limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l cpus -d 'CPU limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l pids-limit -d 'Process limit [needs a delegated cgroup v2 subtree]' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the root file system read-only'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'Give the container every capability and no masked paths'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -l sig-proxy -d 'Pass signals received by rl to the container' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Attach to the container\'s output and wait for it (detached start needs the monitor: not implemented yet)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -s i -l interactive -d 'Pass standard input to the container'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -d 'Seconds to wait for the stop signal to work before killing (default 10)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from stop" -s a -l all -d 'Stop every running container'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from unpause" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand cp" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l name -d 'Name of the container' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
@@ -166,12 +313,20 @@ complete -c rl -n "__fish_rl_using_subcommand create" -l pids-limit -d 'Process 
 complete -c rl -n "__fish_rl_using_subcommand create" -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand create" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
 complete -c rl -n "__fish_rl_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal'
-complete -c rl -n "__fish_rl_using_subcommand create" -s d -l detach -d 'Run in the background [not implemented yet: needs the per-container monitor]'
+complete -c rl -n "__fish_rl_using_subcommand create" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
 complete -c rl -n "__fish_rl_using_subcommand create" -l rm -d 'Remove the container when it exits'
 complete -c rl -n "__fish_rl_using_subcommand create" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand create" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
 complete -c rl -n "__fish_rl_using_subcommand create" -l privileged -d 'Give the container every capability and no masked paths'
 complete -c rl -n "__fish_rl_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand events" -s f -l filter -d 'Show only matching events: event=ACTION (or status=), container=ID|NAME, image=NAME|ID, type=container|image|volume|network, volume=NAME, network=ID|NAME, label=KEY[=VALUE]. The same key repeated matches any of its values; different keys must all match' -r
+complete -c rl -n "__fish_rl_using_subcommand events" -l since -d 'Show events from this time on: RFC 3339, Unix seconds, or a duration back from now (10m)' -r
+complete -c rl -n "__fish_rl_using_subcommand events" -l until -d 'Show events up to this time, then exit (same forms as --since)' -r
+complete -c rl -n "__fish_rl_using_subcommand events" -l stream -d 'Keep printing new events until interrupted (--stream=false prints the log and exits)' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand events" -l format -d 'Output format: json (one object per line) or a Go template ({{.Status}} {{.Name}})' -r
+complete -c rl -n "__fish_rl_using_subcommand events" -l no-trunc -d 'Do not truncate the output (ids are always printed whole)' -r -f -a "true\t''
+false\t''"
 complete -c rl -n "__fish_rl_using_subcommand events" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand export" -s h -l help -d 'Print help'
@@ -271,6 +426,8 @@ complete -c rl -n "__fish_rl_using_subcommand import" -s h -l help -d 'Print hel
 complete -c rl -n "__fish_rl_using_subcommand info" -s f -l format -d 'Output format: json, or a Go template such as \'{{.Host.Kernel}}\'' -r
 complete -c rl -n "__fish_rl_using_subcommand info" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand kill" -s s -l signal -d 'Signal to send (name or number)' -r
+complete -c rl -n "__fish_rl_using_subcommand kill" -s a -l all -d 'Signal every running container'
 complete -c rl -n "__fish_rl_using_subcommand kill" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand load" -s i -l input -d 'Read the archive from this file (default: stdin, which must not be a terminal)' -r -F
 complete -c rl -n "__fish_rl_using_subcommand load" -s q -l quiet -d 'Print no progress'
@@ -286,6 +443,13 @@ complete -c rl -n "__fish_rl_using_subcommand login" -s h -l help -d 'Print help
 complete -c rl -n "__fish_rl_using_subcommand logout" -l authfile -d 'The auth file to edit (default: $XDG_RUNTIME_DIR/containers/auth.json)' -r -F
 complete -c rl -n "__fish_rl_using_subcommand logout" -s a -l all -d 'Remove the credentials of every registry'
 complete -c rl -n "__fish_rl_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand logs" -l tail -d 'Show only the last N lines ("all" or -1: every line)' -r
+complete -c rl -n "__fish_rl_using_subcommand logs" -l since -d 'Show only lines since TIME: an RFC 3339 time, seconds since the epoch, or a duration back from now (10m, 1h30m)' -r
+complete -c rl -n "__fish_rl_using_subcommand logs" -l until -d 'Show only lines until TIME (the forms of --since)' -r
+complete -c rl -n "__fish_rl_using_subcommand logs" -s f -l follow -d 'Keep printing new output until the container stops'
+complete -c rl -n "__fish_rl_using_subcommand logs" -s t -l timestamps -d 'Prefix each line with its time (RFC 3339, UTC)'
+complete -c rl -n "__fish_rl_using_subcommand logs" -s n -l names -d 'Prefix each line with the container\'s name'
+complete -c rl -n "__fish_rl_using_subcommand logs" -s l -l latest -d 'Act on the container created last'
 complete -c rl -n "__fish_rl_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "connect" -d 'Connect a container to a network [not implemented yet]'
@@ -306,6 +470,21 @@ complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcomman
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand pause" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand port" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand ps" -s n -l last -d 'Show only the N containers created last, whatever their state (0: all)' -r
+complete -c rl -n "__fish_rl_using_subcommand ps" -s f -l filter -d 'Filter: status=, name=, id=, label=KEY[=VALUE], ancestor=IMAGE, exited=CODE, health=, before=CONTAINER, since=CONTAINER (shows containers of every state)' -r
+complete -c rl -n "__fish_rl_using_subcommand ps" -l format -d 'Output format: json, or a Go template (\'table {{.ID}}\\t{{.Names}}\\t{{.Status}}\')' -r
+complete -c rl -n "__fish_rl_using_subcommand ps" -l sort -d 'Sort by: command, created (newest first), id, image, names or status' -r -f -a "command\t''
+created\t''
+id\t''
+image\t''
+names\t''
+status\t''"
+complete -c rl -n "__fish_rl_using_subcommand ps" -s a -l all -d 'Show all containers (default: only running and paused ones)'
+complete -c rl -n "__fish_rl_using_subcommand ps" -s q -l quiet -d 'Print only container ids'
+complete -c rl -n "__fish_rl_using_subcommand ps" -s l -l latest -d 'Show only the container created last, whatever its state'
+complete -c rl -n "__fish_rl_using_subcommand ps" -l no-trunc -d 'Do not truncate ids and commands'
+complete -c rl -n "__fish_rl_using_subcommand ps" -s s -l size -d 'Show the size of each container\'s changes to its image (its upper directory)'
+complete -c rl -n "__fish_rl_using_subcommand ps" -l noheading -d 'Do not print column headings'
 complete -c rl -n "__fish_rl_using_subcommand ps" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand pull" -l platform -d 'Platform to choose from a multi-platform image: OS/ARCH[/VARIANT]' -r
 complete -c rl -n "__fish_rl_using_subcommand pull" -l tls-verify -d 'Require HTTPS and verify certificates (default: true, except for loopback registries and registries marked insecure in registries.conf)' -r -f -a "true\t''
@@ -321,10 +500,15 @@ complete -c rl -n "__fish_rl_using_subcommand push" -s q -l quiet -d 'Print noth
 complete -c rl -n "__fish_rl_using_subcommand push" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand rename" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand rm" -s f -l force -d 'Kill a running container first'
+complete -c rl -n "__fish_rl_using_subcommand rm" -s v -l volumes -d 'Remove the container\'s anonymous volumes too'
+complete -c rl -n "__fish_rl_using_subcommand rm" -s a -l all -d 'Remove every container'
 complete -c rl -n "__fish_rl_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s a -l all -d 'Remove all images'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s f -l force -d 'Remove the image even when other names point at it, or containers use it'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand run" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l name -d 'Name of the container' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
@@ -360,7 +544,7 @@ complete -c rl -n "__fish_rl_using_subcommand run" -l pids-limit -d 'Process lim
 complete -c rl -n "__fish_rl_using_subcommand run" -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand run" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
 complete -c rl -n "__fish_rl_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal'
-complete -c rl -n "__fish_rl_using_subcommand run" -s d -l detach -d 'Run in the background [not implemented yet: needs the per-container monitor]'
+complete -c rl -n "__fish_rl_using_subcommand run" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
 complete -c rl -n "__fish_rl_using_subcommand run" -l rm -d 'Remove the container when it exits'
 complete -c rl -n "__fish_rl_using_subcommand run" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand run" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
@@ -377,12 +561,24 @@ complete -c rl -n "__fish_rl_using_subcommand start" -s a -l attach -d 'Attach t
 complete -c rl -n "__fish_rl_using_subcommand start" -s i -l interactive -d 'Pass standard input to the container'
 complete -c rl -n "__fish_rl_using_subcommand start" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand stop" -s t -l time -d 'Seconds to wait for the stop signal to work before killing (default 10)' -r
+complete -c rl -n "__fish_rl_using_subcommand stop" -s a -l all -d 'Stop every running container'
 complete -c rl -n "__fish_rl_using_subcommand stop" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df info prune" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df info prune" -f -a "df" -d 'Show disk usage of images, containers and volumes [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df info prune" -f -a "info" -d 'Show what rl knows about this machine (same as `rl info`)'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df info prune" -f -a "prune" -d 'Remove unused data [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "df" -d 'Show disk usage of images, containers and volumes [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "events" -d 'Show events from rl\'s event log (same as `rl events`)'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "info" -d 'Show what rl knows about this machine (same as `rl info`)'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "prune" -d 'Remove unused data [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -s f -l filter -d 'Show only matching events: event=ACTION (or status=), container=ID|NAME, image=NAME|ID, type=container|image|volume|network, volume=NAME, network=ID|NAME, label=KEY[=VALUE]. The same key repeated matches any of its values; different keys must all match' -r
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -l since -d 'Show events from this time on: RFC 3339, Unix seconds, or a duration back from now (10m)' -r
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -l until -d 'Show events up to this time, then exit (same forms as --since)' -r
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -l stream -d 'Keep printing new events until interrupted (--stream=false prints the log and exits)' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -l format -d 'Output format: json (one object per line) or a Go template ({{.Status}} {{.Name}})' -r
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -l no-trunc -d 'Do not truncate the output (ids are always printed whole)' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from info" -s f -l format -d 'Output format: json, or a Go template such as \'{{.Host.Kernel}}\'' -r
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'

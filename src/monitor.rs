@@ -113,7 +113,13 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         Err(_) => {
             let e = running.err().unwrap_or(Error::Msg("start failed".into()));
             drop(lock);
-            finish(&paths, &created, &mut record, Some(e.exit_code()), Some(e.one_line()));
+            finish(
+                &paths,
+                &created,
+                &mut record,
+                Some(e.exit_code()),
+                Some(e.one_line()),
+            );
             return Err(e);
         }
     };

@@ -27,9 +27,9 @@ pub enum ContainerCommand {
     Kill(super::lifecycle::KillArgs),
     /// Fetch the logs of a container
     Logs(super::logs::LogsArgs),
-    /// List containers [not implemented yet]
+    /// List containers
     #[command(visible_alias = "ps", visible_alias = "list")]
-    Ls(Pending),
+    Ls(super::ps::PsArgs),
     /// Pause all processes of containers [not implemented yet]
     Pause(Pending),
     /// List the published ports of a container [not implemented yet]

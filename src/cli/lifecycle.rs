@@ -20,8 +20,11 @@ pub fn start_monitor(id: &str) -> Result<()> {
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
     // The write end goes to the monitor across exec.
-    nix::fcntl::fcntl(&w, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()))
-        .map_err(|e| Error::Msg(format!("fcntl: {}", e.desc())))?;
+    nix::fcntl::fcntl(
+        &w,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    )
+    .map_err(|e| Error::Msg(format!("fcntl: {}", e.desc())))?;
     let exe = std::env::current_exe().map_err(|e| Error::io("find the rl binary", e))?;
     let child = Command::new(exe)
         .arg("__monitor")
@@ -136,7 +139,9 @@ fn selected(paths: &Paths, names: &[String], all: bool, what: &str) -> Result<Ve
         return Ok(container::list_live(paths));
     }
     if names.is_empty() {
-        return Err(Error::Usage(format!("{what} needs at least one container (or --all)")));
+        return Err(Error::Usage(format!(
+            "{what} needs at least one container (or --all)"
+        )));
     }
     find_all(paths, names)
 }
@@ -370,7 +375,10 @@ pub fn logs(a: &super::logs::LogsArgs) -> Result<()> {
     let recs = if a.latest {
         let mut all = container::list(&paths);
         all.sort_by_key(|r| r.created);
-        vec![all.pop().ok_or_else(|| Error::Msg("no containers".into()))?]
+        vec![
+            all.pop()
+                .ok_or_else(|| Error::Msg("no containers".into()))?,
+        ]
     } else {
         find_all(&paths, &a.containers)?
     };

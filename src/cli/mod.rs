@@ -7,8 +7,8 @@ pub mod container;
 pub mod events;
 pub mod image;
 pub mod info;
-pub mod login;
 pub mod lifecycle;
+pub mod login;
 pub mod logs;
 pub mod network;
 pub mod pending;
@@ -109,8 +109,8 @@ pub enum Command {
     Pause(Pending),
     /// List the published ports of a container [not implemented yet]
     Port(Pending),
-    /// List containers [not implemented yet]
-    Ps(Pending),
+    /// List containers
+    Ps(ps::PsArgs),
     /// Pull an image from a registry
     Pull(image::PullArgs),
     /// Push an image to a registry
@@ -242,6 +242,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
             }
         }
         Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => lifecycle::stop(&a),
+        Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::ps(&a),
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => lifecycle::kill(&a),
         Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => lifecycle::rm(&a),
         Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => lifecycle::wait(&a),

@@ -81,13 +81,13 @@ fn unbuilt_commands_exit_125_not_implemented() {
     let env = TestEnv::new();
     for args in [
         &["attach", "web"][..],
-        &["ps", "-a"],
+        &["exec", "web", "true"],
         &["image", "build", "."],
         &["volume", "create", "v"],
         &["network", "ls"],
         &["system", "prune", "-f"],
     ] {
-        let name = if args[0] == "attach" || args[0] == "ps" {
+        let name = if args[0] == "attach" || args[0] == "exec" {
             args[0].to_string()
         } else {
             format!("{} {}", args[0], args[1])

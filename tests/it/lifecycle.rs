@@ -54,6 +54,22 @@ fn detached_run_logs_stop_wait_rm() {
     assert!(line.starts_with("20") && line.contains("Z "), "{line}");
     let rec = state(&env, "web");
     assert_eq!(rec["state"], "running");
+    // ps: podman's columns and wording.
+    let ps = env.rl(&["ps"]);
+    let lines: Vec<&str> = ps.success().stdout.lines().collect();
+    assert!(lines[0].starts_with("CONTAINER ID  IMAGE"), "{lines:?}");
+    assert!(lines[0].ends_with("NAMES"), "{lines:?}");
+    assert!(
+        lines[1].starts_with(&id[..12]) && lines[1].contains(" Up ") && lines[1].ends_with("web"),
+        "{lines:?}"
+    );
+    assert_eq!(env.rl(&["ps", "-q", "--no-trunc"]).success().out(), id);
+    assert_eq!(
+        env.rl(&["container", "ls", "--format", "{{.Names}} {{.State}}"])
+            .success()
+            .out(),
+        "web running"
+    );
     // Name in use, rm without -f of a running container: one-line errors, nothing changes.
     env.rl(&["run", "-d", "--name", "web", small(), "true"])
         .fails_with(125, "already in use");
@@ -66,6 +82,23 @@ fn detached_run_logs_stop_wait_rm() {
     assert_eq!(rec["exitCode"], 3);
     assert!(env.rl(&["logs", "web"]).stdout.ends_with("bye\n"));
     env.rl(&["stop", "web"]).fails_with(125, "is not running");
+    assert_eq!(env.rl(&["ps", "-q"]).success().out(), "");
+    let ps = env.rl(&[
+        "ps",
+        "-a",
+        "--filter",
+        "status=exited",
+        "--format",
+        "{{.Status}}",
+    ]);
+    assert!(
+        ps.success().out().starts_with("Exited (3) "),
+        "{}",
+        ps.stdout
+    );
+    let json = env.rl(&["ps", "-a", "--format", "json"]).json();
+    assert_eq!(json[0]["Names"][0], "web");
+    assert_eq!(json[0]["ExitCode"], 3);
     env.rl(&["kill", "web"]).fails_with(125, "is not running");
     // Started again, detached; then kill, then rm -f of a running one.
     env.rl(&["start", "web"]).success().stdout_has("web");
@@ -76,9 +109,17 @@ fn detached_run_logs_stop_wait_rm() {
     env.rl(&["start", "web"]).success();
     env.rl(&["rm", "-f", "web"]).success().stdout_has("web");
     assert!(!env.rl_data().join("containers").join(&id).exists());
-    env.rl(&["logs", "web"]).fails_with(125, "no container with name or ID \"web\"");
+    env.rl(&["logs", "web"])
+        .fails_with(125, "no container with name or ID \"web\"");
     // The event log saw it all.
-    let events = env.rl(&["events", "--stream=false", "--filter", "container=web", "--format", "{{.Status}}"]);
+    let events = env.rl(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        "container=web",
+        "--format",
+        "{{.Status}}",
+    ]);
     let seen: Vec<&str> = events.success().stdout.lines().collect();
     for want in ["start", "died", "stop", "kill", "remove"] {
         assert!(seen.contains(&want), "missing {want} in {seen:?}");
@@ -101,18 +142,40 @@ fn detached_start_errors_and_rm_cleanup() {
     }));
     // A log that rotates keeps the newest lines.
     env.rl(&[
-        "run", "-d", "--name", "chatty", "--log-opt", "max-size=2k", small(), "sh", "-c",
+        "run",
+        "-d",
+        "--name",
+        "chatty",
+        "--log-opt",
+        "max-size=2k",
+        small(),
+        "sh",
+        "-c",
         "i=0; while [ $i -lt 400 ]; do echo line-$i; i=$((i+1)); done",
     ])
     .success();
     assert_eq!(env.rl(&["wait", "chatty"]).success().out(), "0");
     let logs = env.rl(&["logs", "chatty"]);
     assert!(logs.success().stdout.ends_with("line-399\n"));
-    assert!(!logs.stdout.contains("line-0\n"), "rotation kept everything");
-    env.rl(&["run", "-d", "--log-driver", "none", "--name", "quiet", small(), "echo", "x"])
-        .success();
+    assert!(
+        !logs.stdout.contains("line-0\n"),
+        "rotation kept everything"
+    );
+    env.rl(&[
+        "run",
+        "-d",
+        "--log-driver",
+        "none",
+        "--name",
+        "quiet",
+        small(),
+        "echo",
+        "x",
+    ])
+    .success();
     env.rl(&["wait", "quiet"]).success();
-    env.rl(&["logs", "quiet"]).fails_with(125, "none log driver");
+    env.rl(&["logs", "quiet"])
+        .fails_with(125, "none log driver");
     env.rl(&["run", "--log-driver", "syslog", small(), "true"])
         .fails_with(125, "invalid --log-driver");
     env.rl(&["rm", "chatty", "quiet"]).success();
@@ -129,10 +192,14 @@ fn a_killed_monitor_is_noticed() {
     let monitor = rec["monitorPid"].as_i64().unwrap();
     let pid = rec["pid"].as_i64().unwrap();
     // The monitor runs as the test user; killing it is what an OOM killer or a reboot does.
-    env.command("kill").args(["-9", &monitor.to_string()]).status().unwrap();
+    env.command("kill")
+        .args(["-9", &monitor.to_string()])
+        .status()
+        .unwrap();
     assert!(wait_until(Duration::from_secs(5), || {
         !std::path::Path::new(&format!("/proc/{monitor}")).exists()
-            || std::fs::read_to_string(format!("/proc/{monitor}/stat")).is_ok_and(|s| s.contains(") Z "))
+            || std::fs::read_to_string(format!("/proc/{monitor}/stat"))
+                .is_ok_and(|s| s.contains(") Z "))
     }));
     assert_eq!(env.rl(&["wait", "orphan"]).success().out(), "-1");
     let rec = state(&env, "orphan");
