@@ -35,7 +35,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "cp" -d 'Copy files between a 
 complete -c rl -n "__fish_rl_needs_command" -f -a "create" -d 'Create a container without starting it (prints its id)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "diff" -d 'Show the changes to a container\'s file system [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "events" -d 'Show events from rl\'s event log'
-complete -c rl -n "__fish_rl_needs_command" -f -a "exec" -d 'Run a command in a running container [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "exec" -d 'Run a command in a running container'
 complete -c rl -n "__fish_rl_needs_command" -f -a "export" -d 'Export a container\'s file system as a tar archive [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "healthcheck" -d 'Run a container\'s health check [not implemented yet]'
 complete -c rl -n "__fish_rl_needs_command" -f -a "history" -d 'Show the history of an image'
@@ -83,7 +83,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_sub
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "cp" -d 'Copy files between a container and the host [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "create" -d 'Create a container without starting it (prints its id)'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "diff" -d 'Show the changes to a container\'s file system [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "exec" -d 'Run a command in a running container [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "exec" -d 'Run a command in a running container'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "export" -d 'Export a container\'s file system as a tar archive [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "inspect" -d 'Display detailed information on containers [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "kill" -d 'Kill running containers with a signal'
@@ -150,6 +150,16 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l privileged -d 'Give the container every capability and no masked paths'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -l env-file -d 'Read environment variables from a file' -r -F
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s u -l user -d 'User to run as: USER[:GROUP], names or numbers (default: the container\'s)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -l sig-proxy -d 'Pass signals received by rl to the command' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep standard input open (pipe it to the command)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Run the command in the background'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -l privileged -d 'Give the command every capability'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
@@ -328,6 +338,16 @@ complete -c rl -n "__fish_rl_using_subcommand events" -l format -d 'Output forma
 complete -c rl -n "__fish_rl_using_subcommand events" -l no-trunc -d 'Do not truncate the output (ids are always printed whole)' -r -f -a "true\t''
 false\t''"
 complete -c rl -n "__fish_rl_using_subcommand events" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand exec" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
+complete -c rl -n "__fish_rl_using_subcommand exec" -l env-file -d 'Read environment variables from a file' -r -F
+complete -c rl -n "__fish_rl_using_subcommand exec" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c rl -n "__fish_rl_using_subcommand exec" -s u -l user -d 'User to run as: USER[:GROUP], names or numbers (default: the container\'s)' -r
+complete -c rl -n "__fish_rl_using_subcommand exec" -l sig-proxy -d 'Pass signals received by rl to the command' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand exec" -s i -l interactive -d 'Keep standard input open (pipe it to the command)'
+complete -c rl -n "__fish_rl_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c rl -n "__fish_rl_using_subcommand exec" -s d -l detach -d 'Run the command in the background'
+complete -c rl -n "__fish_rl_using_subcommand exec" -l privileged -d 'Give the command every capability'
 complete -c rl -n "__fish_rl_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand export" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand healthcheck" -s h -l help -d 'Print help'

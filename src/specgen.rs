@@ -395,6 +395,121 @@ pub fn parse_mount_flag(s: &str) -> Result<MountFlag> {
     })
 }
 
+/// What `rl exec` asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOptions {
+    /// The command and its arguments.
+    pub command: Vec<String>,
+    /// `-e KEY=VALUE` / `-e KEY`.
+    pub env: Vec<String>,
+    /// `--env-file` contents.
+    pub env_files: Vec<String>,
+    /// `-w`.
+    pub workdir: Option<String>,
+    /// `-u`.
+    pub user: Option<String>,
+    /// `-t`.
+    pub tty: bool,
+    /// `--privileged`: every capability.
+    pub privileged: bool,
+}
+
+/// The process `rl exec` starts in a running container: the container's own process (its
+/// environment, working directory, user, capabilities, rlimits, no_new_privileges) with the
+/// command and what the flags change. `-u` resolves through the container's passwd and group
+/// files; with another user than the container's, the capability sets follow the rules of
+/// `rl run` for that user (all of the bounding set for uid 0, none otherwise).
+pub fn exec_process(
+    base: &Process,
+    opts: &ExecOptions,
+    users: &ImageUsers,
+    host_env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Process> {
+    if opts.command.is_empty() || opts.command[0].is_empty() {
+        return Err(SpecError::NoCommand);
+    }
+    for a in &opts.command {
+        no_nul("command argument", a)?;
+    }
+    let mut process = base.clone();
+    let mut env = EnvList::default();
+    for e in base.env().iter().flatten() {
+        if let Some((k, v)) = e.split_once('=') {
+            env.set(k, v);
+        }
+    }
+    for (i, content) in opts.env_files.iter().enumerate() {
+        let pairs = parse_env_file(content, host_env)
+            .map_err(|e| SpecError::Env(format!("env file #{}: {e}", i + 1)))?;
+        for (k, v) in pairs {
+            env.set(&k, &v);
+        }
+    }
+    for e in &opts.env {
+        if let Some((k, v)) = parse_env_arg(e, host_env)? {
+            env.set(&k, &v);
+        }
+    }
+    if opts.tty && !env.has("TERM") {
+        env.set("TERM", "xterm");
+    }
+    let mut user = base.user().clone();
+    if let Some(u) = opts.user.as_deref().filter(|u| !u.is_empty()) {
+        let r = resolve_user(u, users)?;
+        if r.home.is_some() {
+            env.set("HOME", &r.home_or_default());
+        }
+        user.set_uid(r.uid)
+            .set_gid(r.gid)
+            .set_additional_gids(Some(r.supplementary.clone()));
+        let mut caps = base.capabilities().clone().unwrap_or_default();
+        let bounding = caps.bounding().clone().unwrap_or_default();
+        let own = if r.uid == 0 {
+            bounding
+        } else {
+            Capabilities::new()
+        };
+        caps.set_effective(Some(own.clone()))
+            .set_permitted(Some(own))
+            .set_inheritable(Some(Capabilities::new()))
+            .set_ambient(Some(Capabilities::new()));
+        process.set_capabilities(Some(caps));
+    }
+    if opts.privileged {
+        let all: Capabilities = ALL_CAPS.iter().map(|(_, c)| *c).collect();
+        let none = Capabilities::new();
+        let mut caps = LinuxCapabilities::default();
+        let own = if user.uid() == 0 {
+            all.clone()
+        } else {
+            none.clone()
+        };
+        caps.set_bounding(Some(all))
+            .set_effective(Some(own.clone()))
+            .set_permitted(Some(own))
+            .set_inheritable(Some(none.clone()))
+            .set_ambient(Some(none));
+        process.set_capabilities(Some(caps));
+    }
+    if let Some(w) = opts.workdir.as_deref().filter(|w| !w.is_empty()) {
+        if !w.starts_with('/') {
+            return Err(SpecError::WorkingDir(w.to_string()));
+        }
+        process.set_cwd(PathBuf::from(w));
+    }
+    let mut out = Vec::with_capacity(env.0.len());
+    for (k, v) in env.0 {
+        no_nul(format_args!("environment variable {k}"), &v)?;
+        out.push(format!("{k}={v}"));
+    }
+    process
+        .set_args(Some(opts.command.clone()))
+        .set_env(Some(out))
+        .set_user(user)
+        .set_terminal(Some(opts.tty));
+    Ok(process)
+}
+
 /// What the CLI parsed from `rl run` / `rl create`. Empty means "not given" throughout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOptions {
@@ -2892,6 +3007,126 @@ far:x:100000:alice
         assert_eq!(typ(find_mount(&s, "/sys/fs/cgroup")), "bind");
         let masked = linux(&s).masked_paths().clone().expect("masked");
         assert!(masked.contains(&"/sys/kernel".to_string()));
+    }
+
+    #[test]
+    fn exec_process_follows_the_container_and_the_flags() {
+        let users = ImageUsers {
+            passwd: Some(
+                "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:u:/home/user:/bin/sh\n".into(),
+            ),
+            group: Some("root:x:0:\nuser:x:1000:\nextra:x:50:user\n".into()),
+        };
+        let mut base = Process::default();
+        let mut caps = LinuxCapabilities::default();
+        let bounding: Capabilities = [Capability::Chown, Capability::Kill].into_iter().collect();
+        caps.set_bounding(Some(bounding.clone()))
+            .set_effective(Some(bounding.clone()))
+            .set_permitted(Some(bounding.clone()));
+        base.set_env(Some(vec!["PATH=/bin".into(), "A=1".into()]))
+            .set_cwd(PathBuf::from("/srv"))
+            .set_capabilities(Some(caps));
+        let host = |k: &str| (k == "FROMHOST").then(|| "h".to_string());
+        let opts = ExecOptions {
+            command: vec!["sh".into(), "-c".into(), "id".into()],
+            env: vec!["A=2".into(), "B=3".into(), "FROMHOST".into()],
+            tty: true,
+            ..ExecOptions::default()
+        };
+        let p = exec_process(&base, &opts, &users, &host).unwrap();
+        assert_eq!(p.args().as_ref().unwrap(), &opts.command);
+        assert_eq!(
+            p.env().as_ref().unwrap(),
+            &vec!["PATH=/bin", "A=2", "B=3", "FROMHOST=h", "TERM=xterm"]
+        );
+        assert_eq!(p.cwd(), &PathBuf::from("/srv"));
+        assert_eq!(p.user().uid(), 0);
+        assert_eq!(
+            p.capabilities()
+                .as_ref()
+                .unwrap()
+                .effective()
+                .as_ref()
+                .unwrap(),
+            &bounding
+        );
+        // -u user: its ids and groups, no capabilities; -w.
+        let p = exec_process(
+            &base,
+            &ExecOptions {
+                command: vec!["id".into()],
+                user: Some("user".into()),
+                workdir: Some("/tmp".into()),
+                ..ExecOptions::default()
+            },
+            &users,
+            &host,
+        )
+        .unwrap();
+        assert_eq!((p.user().uid(), p.user().gid()), (1000, 1000));
+        assert_eq!(p.user().additional_gids().as_ref().unwrap(), &vec![50]);
+        assert!(
+            p.env()
+                .as_ref()
+                .unwrap()
+                .contains(&"HOME=/home/user".to_string())
+        );
+        assert!(
+            p.capabilities()
+                .as_ref()
+                .unwrap()
+                .effective()
+                .as_ref()
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(p.cwd(), &PathBuf::from("/tmp"));
+        // --privileged: every capability for root.
+        let p = exec_process(
+            &base,
+            &ExecOptions {
+                command: vec!["id".into()],
+                privileged: true,
+                ..ExecOptions::default()
+            },
+            &users,
+            &host,
+        )
+        .unwrap();
+        assert_eq!(
+            p.capabilities()
+                .as_ref()
+                .unwrap()
+                .effective()
+                .as_ref()
+                .unwrap()
+                .len(),
+            ALL_CAPS.len()
+        );
+        for (bad, why) in [
+            (ExecOptions::default(), "no command"),
+            (
+                ExecOptions {
+                    command: vec!["x".into()],
+                    user: Some("nobody".into()),
+                    ..ExecOptions::default()
+                },
+                "unable to find user nobody",
+            ),
+            (
+                ExecOptions {
+                    command: vec!["x".into()],
+                    workdir: Some("rel".into()),
+                    ..ExecOptions::default()
+                },
+                "absolute path",
+            ),
+        ] {
+            let e = exec_process(&base, &bad, &users, &host)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(why), "{e}");
+        }
     }
 
     #[test]

@@ -17,8 +17,8 @@ pub enum ContainerCommand {
     Create(Box<super::run::RunArgs>),
     /// Show the changes to a container's file system [not implemented yet]
     Diff(Pending),
-    /// Run a command in a running container [not implemented yet]
-    Exec(Pending),
+    /// Run a command in a running container
+    Exec(super::exec::ExecArgs),
     /// Export a container's file system as a tar archive [not implemented yet]
     Export(Pending),
     /// Display detailed information on containers [not implemented yet]

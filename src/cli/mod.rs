@@ -5,6 +5,7 @@ pub mod archive;
 pub mod completion;
 pub mod container;
 pub mod events;
+pub mod exec;
 pub mod image;
 pub mod info;
 pub mod lifecycle;
@@ -73,8 +74,8 @@ pub enum Command {
     Diff(Pending),
     /// Show events from rl's event log
     Events(events::EventsArgs),
-    /// Run a command in a running container [not implemented yet]
-    Exec(Pending),
+    /// Run a command in a running container
+    Exec(exec::ExecArgs),
     /// Export a container's file system as a tar archive [not implemented yet]
     Export(Pending),
     /// Run a container's health check [not implemented yet]
@@ -243,6 +244,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         }
         Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => lifecycle::stop(&a),
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::ps(&a),
+        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::exec(&a),
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => lifecycle::kill(&a),
         Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => lifecycle::rm(&a),
         Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => lifecycle::wait(&a),

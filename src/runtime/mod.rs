@@ -125,19 +125,161 @@ pub fn run_with(
     started: impl FnOnce(nix::unistd::Pid) -> Result<()>,
 ) -> Result<i32> {
     let interactive = stdio.interactive;
-    let mut c = spawn(spec, bundle, sig_proxy, stdio.console)?;
+    let c = spawn(spec, bundle, sig_proxy, stdio.console)?;
+    let noted = started(c.pid);
+    let status = wait_running(c, interactive);
+    noted?;
+    status
+}
+
+/// Wait for a started process in the foreground: relay its terminal (with `-t`), pass the
+/// blocked signals on, and return its exit status.
+pub fn wait_running(mut c: Running, interactive: bool) -> Result<i32> {
     let mut relay = match c.master.take() {
         Some(m) => Some(console::Relay::start(m, interactive)?),
         None => None,
     };
-    let noted = started(c.pid);
     let status = wait_forwarding(c.pid, &c.signals, relay.as_mut());
     if let Some(r) = relay {
         r.finish();
     }
     c.restore_signals();
-    noted?;
     status
+}
+
+/// Join the user namespace of process `pid` unless this process is in it already. The caller
+/// must be single-threaded.
+pub fn join_userns(pid: i32) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let target = format!("/proc/{pid}/ns/user");
+    let same = match (
+        std::fs::metadata(&target),
+        std::fs::metadata("/proc/self/ns/user"),
+    ) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    };
+    if same {
+        return Ok(());
+    }
+    let ns = std::fs::File::open(&target)
+        .map_err(|e| Error::io("open the container's user namespace", e))?;
+    nix::sched::setns(ns, CloneFlags::CLONE_NEWUSER)
+        .map_err(|e| Error::Msg(format!("join the container's user namespace: {}", e.desc())))
+}
+
+/// Start `process` in the running container whose first process is `pid`: join its
+/// namespaces, then fork a process that applies `process` exactly as the container's own was
+/// (ids, capabilities, no_new_privs, the `seccomp` filter) and execs. Returns once it has
+/// exec'd, as [`spawn`] does.
+pub fn exec_in(
+    spec: &Spec,
+    process: oci_spec::runtime::Process,
+    seccomp: Option<&[u8]>,
+    pid: i32,
+    sig_proxy: bool,
+    console: Option<console::Console>,
+) -> Result<Running> {
+    join_userns(pid)?;
+    let open = |ns: &str| {
+        std::fs::File::open(format!("/proc/{pid}/ns/{ns}"))
+            .map_err(|e| Error::io("open the container's namespaces", e))
+    };
+    // Opened before any is joined: /proc is the host's until then.
+    let joined: Vec<(std::fs::File, CloneFlags)> = vec![
+        (open("mnt")?, CloneFlags::CLONE_NEWNS),
+        (open("uts")?, CloneFlags::CLONE_NEWUTS),
+        (open("ipc")?, CloneFlags::CLONE_NEWIPC),
+        (open("net")?, CloneFlags::CLONE_NEWNET),
+        (open("cgroup")?, CloneFlags::CLONE_NEWCGROUP),
+    ];
+    // The pid namespace applies to children: the process forked below.
+    nix::sched::setns(open("pid")?, CloneFlags::CLONE_NEWPID)
+        .map_err(|e| Error::Msg(format!("join the container's pid namespace: {}", e.desc())))?;
+    let mut exec_spec = spec.clone();
+    exec_spec.set_process(Some(process)).set_hostname(None);
+    if let Some(mut linux) = exec_spec.linux().clone() {
+        linux.set_sysctl(None);
+        exec_spec.set_linux(Some(linux));
+    }
+    let mut forwarded = SigSet::empty();
+    forwarded.add(Signal::SIGCHLD);
+    if sig_proxy {
+        for s in FORWARDED {
+            forwarded.add(*s);
+        }
+    }
+    if console.is_some() {
+        forwarded.add(Signal::SIGWINCH);
+    }
+    let (master, slave) = match console {
+        Some(c) => (Some(c.master), Some(c.slave)),
+        None => (None, None),
+    };
+    let mut old = SigSet::empty();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), Some(&mut old))
+        .map_err(|e| Error::Msg(format!("block signals: {}", e.desc())))?;
+    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+    let mut pipe = (Some(err_r), Some(err_w));
+    let child = sys::fork_into(|| {
+        drop(pipe.0.take());
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+        let err = exec_main(&exec_spec, &joined, seccomp, slave.as_ref());
+        match pipe.1.take() {
+            Some(w) => report(w, &err),
+            None => err.code,
+        }
+    })
+    .map_err(|e| Error::io("fork the exec process", e))?;
+    drop(pipe.1.take());
+    drop(slave);
+    let running = Running {
+        pid: child,
+        signals: forwarded,
+        master,
+        old_mask: old,
+    };
+    if let Some((code, msg)) = pipe.0.take().and_then(read_error) {
+        let _ = waitpid(child, None);
+        running.restore_signals();
+        return Err(match code {
+            EXIT_NOT_FOUND => Error::CommandNotFound(msg),
+            EXIT_NOT_INVOCABLE => Error::NotInvocable(msg),
+            _ => Error::Msg(msg),
+        });
+    }
+    Ok(running)
+}
+
+fn exec_main(
+    spec: &Spec,
+    joined: &[(std::fs::File, CloneFlags)],
+    seccomp: Option<&[u8]>,
+    console: Option<&OwnedFd>,
+) -> SetupError {
+    let _ = nix::unistd::setsid();
+    if let Some(slave) = console
+        && let Err(e) = console::attach_slave(slave)
+    {
+        return SetupError::rl(format!("attach the terminal: {e}"));
+    }
+    for (f, flag) in joined {
+        if let Err(e) = nix::sched::setns(f, *flag) {
+            return SetupError::rl(format!(
+                "join the container's namespaces ({flag:?}): {}",
+                e.desc()
+            ));
+        }
+    }
+    // Joining the mount namespace put this process at its root; start from there.
+    if let Err(e) = nix::unistd::chdir("/") {
+        return SetupError::rl(format!("chdir /: {}", e.desc()));
+    }
+    match process::finish_and_exec(spec, seccomp, false) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    }
 }
 
 /// A container whose command is running (see [`spawn`]).

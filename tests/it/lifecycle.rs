@@ -211,3 +211,86 @@ fn a_killed_monitor_is_noticed() {
     }));
     env.rl(&["rm", "orphan"]).success();
 }
+
+#[test]
+fn exec_joins_the_container_with_its_security_context() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "box",
+        "-e",
+        "FROM_RUN=1",
+        small(),
+        "sleep",
+        "1000",
+    ])
+    .success();
+    let out = env.rl(&[
+        "exec",
+        "box",
+        "sh",
+        "-c",
+        "echo $FROM_RUN; id -u; grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status; ls /proc | grep -c '^[0-9]'; hostname; exit 7",
+    ]);
+    out.status_is(7);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "1");
+    assert_eq!(lines[1], "0");
+    // The container's capabilities (podman's default set) and its seccomp filter.
+    assert_eq!(lines[2], "CapEff:\t00000000800405fb");
+    assert_eq!(lines[3], "NoNewPrivs:\t0");
+    assert_eq!(lines[4], "Seccomp:\t2");
+    // Its pid namespace: sleep, sh, ls and grep only.
+    assert_eq!(lines[5], "4");
+    let host = env.rl(&["run", "--rm", "--name", "other", small(), "hostname"]);
+    assert_ne!(lines[6], host.success().out());
+    // -u, -w, -e, -i, and the command's exit codes.
+    assert_eq!(
+        env.rl(&[
+            "exec",
+            "-u",
+            "user",
+            "-w",
+            "/tmp",
+            "-e",
+            "X=y",
+            "box",
+            "sh",
+            "-c",
+            "id -un; pwd; echo $X"
+        ])
+        .success()
+        .stdout,
+        "user\n/tmp\ny\n"
+    );
+    let piped = env.rl_with(&["exec", "-i", "box", "cat"], Some(b"through stdin\n"));
+    assert_eq!(piped.success().stdout, "through stdin\n");
+    env.rl(&["exec", "box", "no-such-command"])
+        .fails_with(127, "not found");
+    env.rl(&["exec", "box", "/etc/passwd"])
+        .fails_with(126, "permission denied");
+    env.rl(&[
+        "exec",
+        "--privileged",
+        "box",
+        "grep",
+        "CapEff",
+        "/proc/self/status",
+    ])
+    .success()
+    .stdout_has("000001ffffffffff");
+    env.rl(&["exec", "-d", "box", "sh", "-c", "echo detached > /tmp/mark"])
+        .success();
+    assert!(wait_until(Duration::from_secs(5), || {
+        env.rl(&["exec", "box", "cat", "/tmp/mark"]).stdout == "detached\n"
+    }));
+    env.rl(&["stop", "-t", "0", "box"]).success();
+    env.rl(&["exec", "box", "true"])
+        .fails_with(125, "is not running");
+    env.rl(&["exec", "nothing-here", "true"])
+        .fails_with(125, "no container");
+    env.rl(&["rm", "box"]).success();
+}
