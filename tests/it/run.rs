@@ -538,8 +538,10 @@ fn create_then_start_attached() {
     .unwrap();
     assert_eq!(rec["state"], "exited");
     assert_eq!(rec["exitCode"], 4);
-    env.rl(&["start", "c1"])
-        .fails_with(125, "not implemented yet");
+    // Without -a it starts under a monitor; its output goes to the log.
+    assert_eq!(env.rl(&["start", "c1"]).success().out(), "c1");
+    assert_eq!(env.rl(&["wait", "c1"]).success().out(), "4");
+    env.rl(&["logs", "c1"]).success().stdout_has("xxx\n");
     env.rl(&["start", "-a", "nosuch"])
         .fails_with(125, "no container with name or ID \"nosuch\" found");
 }
