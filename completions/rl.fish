@@ -43,7 +43,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "image" -d 'Manage images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "images" -d 'List images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "import" -d 'Create an image from a root file system tarball'
 complete -c rl -n "__fish_rl_needs_command" -f -a "info" -d 'Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store'
-complete -c rl -n "__fish_rl_needs_command" -f -a "inspect" -d 'Display detailed information on containers, images, volumes or networks [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "inspect" -d 'Display detailed information on containers or images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "kill" -d 'Kill running containers with a signal'
 complete -c rl -n "__fish_rl_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive'
 complete -c rl -n "__fish_rl_needs_command" -f -a "login" -d 'Log in to a registry'
@@ -85,7 +85,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_sub
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "diff" -d 'Show the changes to a container\'s file system [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "exec" -d 'Run a command in a running container'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "export" -d 'Export a container\'s file system as a tar archive [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "inspect" -d 'Display detailed information on containers [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "inspect" -d 'Display detailed information on containers'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "kill" -d 'Kill running containers with a signal'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "logs" -d 'Fetch the logs of a container'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "ls" -d 'List containers'
@@ -162,6 +162,9 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -l privileged -d 'Give the command every capability'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default), or a Go template applied to each object' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s t -l type -d 'What to look for: container, image, or all (containers first)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s s -l size -d 'Show the container\'s size (accepted; sizes are not computed)'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'Signal to send (name or number)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from kill" -s a -l all -d 'Signal every running container'
@@ -445,6 +448,9 @@ complete -c rl -n "__fish_rl_using_subcommand import" -s q -l quiet -d 'Print on
 complete -c rl -n "__fish_rl_using_subcommand import" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand info" -s f -l format -d 'Output format: json, or a Go template such as \'{{.Host.Kernel}}\'' -r
 complete -c rl -n "__fish_rl_using_subcommand info" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand inspect" -s f -l format -d 'Output format: json (default), or a Go template applied to each object' -r
+complete -c rl -n "__fish_rl_using_subcommand inspect" -s t -l type -d 'What to look for: container, image, or all (containers first)' -r
+complete -c rl -n "__fish_rl_using_subcommand inspect" -s s -l size -d 'Show the container\'s size (accepted; sizes are not computed)'
 complete -c rl -n "__fish_rl_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand kill" -s s -l signal -d 'Signal to send (name or number)' -r
 complete -c rl -n "__fish_rl_using_subcommand kill" -s a -l all -d 'Signal every running container'

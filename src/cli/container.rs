@@ -21,8 +21,8 @@ pub enum ContainerCommand {
     Exec(super::exec::ExecArgs),
     /// Export a container's file system as a tar archive [not implemented yet]
     Export(Pending),
-    /// Display detailed information on containers [not implemented yet]
-    Inspect(Pending),
+    /// Display detailed information on containers
+    Inspect(super::inspect::InspectArgs),
     /// Kill running containers with a signal
     Kill(super::lifecycle::KillArgs),
     /// Fetch the logs of a container

@@ -8,6 +8,7 @@ pub mod events;
 pub mod exec;
 pub mod image;
 pub mod info;
+pub mod inspect;
 pub mod lifecycle;
 pub mod login;
 pub mod logs;
@@ -91,8 +92,8 @@ pub enum Command {
     Import(archive::ImportArgs),
     /// Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store
     Info(info::InfoArgs),
-    /// Display detailed information on containers, images, volumes or networks [not implemented yet]
-    Inspect(Pending),
+    /// Display detailed information on containers or images
+    Inspect(inspect::InspectArgs),
     /// Kill running containers with a signal
     Kill(lifecycle::KillArgs),
     /// Load images from a docker-archive or oci-archive
@@ -245,6 +246,8 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => lifecycle::stop(&a),
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::ps(&a),
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::exec(&a),
+        Command::Inspect(a) => inspect::inspect(&a),
+        Command::Container(ContainerCommand::Inspect(a)) => inspect::inspect_as(&a, "container"),
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => lifecycle::kill(&a),
         Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => lifecycle::rm(&a),
         Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => lifecycle::wait(&a),

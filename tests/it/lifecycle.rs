@@ -54,6 +54,36 @@ fn detached_run_logs_stop_wait_rm() {
     assert!(line.starts_with("20") && line.contains("Z "), "{line}");
     let rec = state(&env, "web");
     assert_eq!(rec["state"], "running");
+    // inspect: docker/podman-shaped, templates over it, containers before images.
+    let v = env.rl(&["inspect", "web"]).json();
+    assert_eq!(v[0]["Id"], id.as_str());
+    assert_eq!(v[0]["Name"], "web");
+    assert_eq!(v[0]["State"]["Status"], "running");
+    assert_eq!(v[0]["State"]["Running"], true);
+    assert!(v[0]["State"]["Pid"].as_i64().unwrap() > 0);
+    assert_eq!(v[0]["Config"]["Cmd"][0], "sh");
+    assert_eq!(
+        env.rl(&[
+            "container",
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.HostConfig.LogConfig.Type}}",
+            "web"
+        ])
+        .success()
+        .out(),
+        "running k8s-file"
+    );
+    assert_eq!(
+        env.rl(&["inspect", "--type", "image", "--format", "{{.Os}}", small()])
+            .success()
+            .out(),
+        "linux"
+    );
+    env.rl(&["container", "inspect", small()])
+        .fails_with(125, "no container");
+    env.rl(&["inspect", "nothing"])
+        .fails_with(125, "no such object");
     // ps: podman's columns and wording.
     let ps = env.rl(&["ps"]);
     let lines: Vec<&str> = ps.success().stdout.lines().collect();

@@ -1,0 +1,219 @@
+//! `rl inspect` (containers, then images) and `rl container inspect`: docker/podman-shaped JSON.
+
+use serde_json::{Value, json};
+
+use crate::config::Paths;
+use crate::container::{self, Record};
+use crate::error::{Error, Result};
+use crate::format::Format;
+
+/// Display detailed information on containers or images
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Containers or images (names or ids)
+    #[arg(value_name = "NAME", required = true)]
+    pub names: Vec<String>,
+    /// Output format: json (default), or a Go template applied to each object
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// What to look for: container, image, or all (containers first)
+    #[arg(short, long = "type", value_name = "TYPE", default_value = "all")]
+    pub typ: String,
+    /// Show the container's size (accepted; sizes are not computed)
+    #[arg(short, long)]
+    pub size: bool,
+}
+
+fn time_ns(ns: Option<i64>) -> String {
+    ns.map_or_else(
+        || "0001-01-01T00:00:00Z".to_string(),
+        crate::format::time::rfc3339_nanos,
+    )
+}
+
+/// The inspect object of one container.
+pub fn container_value(paths: &Paths, rec: &Record) -> Value {
+    let dir = container::dir(paths, &rec.id);
+    let spec: Option<oci_spec::runtime::Spec> = std::fs::read(dir.join("config.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let process = spec.as_ref().and_then(|s| s.process().clone());
+    let env = process
+        .as_ref()
+        .and_then(|p| p.env().clone())
+        .unwrap_or_default();
+    let args = process
+        .as_ref()
+        .and_then(|p| p.args().clone())
+        .unwrap_or_default();
+    let user = process.as_ref().map(|p| p.user());
+    let annotations = spec
+        .as_ref()
+        .and_then(|s| s.annotations().clone())
+        .unwrap_or_default();
+    let mounts: Vec<Value> = spec
+        .as_ref()
+        .and_then(|s| s.mounts().clone())
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| {
+            let src = m.source().as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+            m.typ().as_deref() == Some("bind") && src.starts_with('/') && !src.starts_with("/dev")
+                && !src.starts_with("/sys") && !src.starts_with("/proc")
+        })
+        .map(|m| {
+            let opts = m.options().clone().unwrap_or_default();
+            let source = m
+                .source()
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let volume = source.starts_with(&paths.volumes().display().to_string());
+            json!({
+                "Type": if volume { "volume" } else { "bind" },
+                "Name": if volume { source.trim_end_matches("/_data").rsplit('/').next().unwrap_or("").to_string() } else { String::new() },
+                "Source": source,
+                "Destination": m.destination().display().to_string(),
+                "Driver": if volume { "local" } else { "" },
+                "Mode": "",
+                "Options": opts,
+                "RW": !opts.iter().any(|o| o == "ro"),
+                "Propagation": opts.iter().find(|o| o.contains("private") || o.contains("shared") || o.contains("slave")).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let running = rec.is_running();
+    let status = match rec.state.as_str() {
+        "running" if !running => "exited",
+        s => s,
+    };
+    let name = &rec.name;
+    json!({
+        "Id": rec.id,
+        "Created": crate::format::time::rfc3339(i64::try_from(rec.created).unwrap_or(0)),
+        "Path": args.first().cloned().unwrap_or_default(),
+        "Args": args.iter().skip(1).collect::<Vec<_>>(),
+        "State": {
+            "Status": status,
+            "Running": running,
+            "Paused": rec.state == "paused",
+            "Restarting": false,
+            "OOMKilled": false,
+            "Dead": false,
+            "Pid": if running { rec.pid.unwrap_or(0) } else { 0 },
+            "ExitCode": rec.exit_code.unwrap_or(0),
+            "Error": rec.error.clone().unwrap_or_default(),
+            "StartedAt": time_ns(rec.started_at),
+            "FinishedAt": time_ns(rec.finished_at),
+            "Health": { "Status": "", "FailingStreak": 0, "Log": [] },
+        },
+        "Image": rec.image_id,
+        "ImageName": rec.image_name,
+        "Rootfs": "",
+        "ResolvConfPath": dir.join("resolv.conf").display().to_string(),
+        "HostnamePath": dir.join("hostname").display().to_string(),
+        "HostsPath": dir.join("hosts").display().to_string(),
+        "LogPath": if rec.log_driver == "none" { String::new() } else { dir.join("ctr.log").display().to_string() },
+        "Name": name,
+        "RestartCount": 0,
+        "Driver": "overlay",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "Config": {
+            "Hostname": spec.as_ref().and_then(|s| s.hostname().clone()).unwrap_or_default(),
+            "Domainname": "",
+            "User": user.map(|u| format!("{}:{}", u.uid(), u.gid())).unwrap_or_default(),
+            "AttachStdin": false,
+            "AttachStdout": false,
+            "AttachStderr": false,
+            "Tty": process.as_ref().and_then(|p| p.terminal()).unwrap_or(false),
+            "OpenStdin": false,
+            "StdinOnce": false,
+            "Env": env,
+            "Cmd": args,
+            "Image": rec.image_name,
+            "Volumes": null,
+            "WorkingDir": process.as_ref().map(|p| p.cwd().display().to_string()).unwrap_or_default(),
+            "Entrypoint": [],
+            "OnBuild": null,
+            "Labels": rec.labels,
+            "Annotations": annotations,
+            "StopSignal": annotations.get(crate::specgen::ANNOTATION_STOP_SIGNAL).cloned().unwrap_or_default(),
+        },
+        "HostConfig": {
+            "Binds": mounts.iter().filter(|m| m["Type"] == "bind").map(|m| format!("{}:{}", m["Source"].as_str().unwrap_or(""), m["Destination"].as_str().unwrap_or(""))).collect::<Vec<_>>(),
+            "AutoRemove": rec.rm,
+            "LogConfig": { "Type": if rec.log_driver.is_empty() { "k8s-file" } else { rec.log_driver.as_str() }, "Config": null },
+            "NetworkMode": if spec.as_ref().and_then(|s| s.linux().clone()).and_then(|l| l.namespaces().clone()).unwrap_or_default().iter().any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::Network) { "none" } else { "host" },
+            "RestartPolicy": { "Name": "", "MaximumRetryCount": 0 },
+            "Privileged": false,
+        },
+        "Mounts": mounts,
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": "", "HairpinMode": false, "Ports": {}, "IPAddress": "",
+            "Gateway": "", "MacAddress": "", "Networks": {},
+        },
+    })
+}
+
+/// `rl inspect`.
+pub fn inspect(a: &InspectArgs) -> Result<()> {
+    inspect_as(a, &a.typ)
+}
+
+/// `rl inspect` looking only for `want` objects (`rl container inspect`: containers).
+pub fn inspect_as(a: &InspectArgs, want: &str) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let format = Format::parse(a.format.as_deref())?;
+    if !matches!(want, "all" | "container" | "image") {
+        return Err(Error::Usage(format!(
+            "invalid --type {want:?}: want container, image or all"
+        )));
+    }
+    let mut values = Vec::new();
+    let mut ctx = None;
+    for name in &a.names {
+        if want != "image"
+            && let Ok(mut rec) = super::run::find_container(&paths, name)
+        {
+            container::reconcile(&paths, &mut rec);
+            values.push(container_value(&paths, &rec));
+            continue;
+        }
+        if want == "container" {
+            return Err(Error::Msg(format!(
+                "no container with name or ID \"{name}\" found"
+            )));
+        }
+        if ctx.is_none() {
+            ctx = Some(super::image::Ctx::load()?);
+        }
+        let Some(c) = ctx.as_ref() else { continue };
+        match crate::image::local::find(&c.store, &c.conf, name)? {
+            Some(img) => values.push(super::image::inspect_value(c, &img)?),
+            None => {
+                return Err(Error::Msg(format!(
+                    "no such object: \"{name}\" (neither a container nor an image)"
+                )));
+            }
+        }
+    }
+    let text = match format {
+        Format::Human | Format::Json => {
+            let mut s = serde_json::to_string_pretty(&values)
+                .map_err(|e| Error::io("encode inspect output", e.into()))?;
+            s.push('\n');
+            s
+        }
+        Format::Template(_) => {
+            let mut s = String::new();
+            for v in &values {
+                s.push_str(&format.render(v, |_| String::new())?);
+            }
+            s
+        }
+    };
+    super::print_stdout(&text)
+}
