@@ -796,7 +796,14 @@ fn create(a: &RunArgs) -> Result<Created> {
     }
     let layers = match &nested {
         Some(n) => remapped_layers(&ctx, &img, n)?,
-        None => layers,
+        None => {
+            let layers_dir = ctx.store.layer_dir(&img.record.id);
+            let layers_dir = layers_dir.parent().unwrap_or(&layers_dir);
+            match container::mount_point_layer(layers_dir, img.record.id.hex(), &layers)? {
+                Some(mp) => std::iter::once(mp).chain(layers).collect(),
+                None => layers,
+            }
+        }
     };
     if !volumes.chown.is_empty() {
         // `U`: the sources belong to the container's user, as the namespace maps it.
@@ -999,6 +1006,12 @@ fn start_attached(created: Created, interactive: bool, sig_proxy: bool) -> Resul
         for v in &anonymous {
             crate::image::store::remove_any(v);
         }
+        crate::events::record(
+            &paths,
+            &crate::events::Event::new("container", "remove", &record.id)
+                .name(&record.name)
+                .image(&record.image_name),
+        );
         crate::timing::mark("removed the container");
     } else {
         record.state = "exited".into();

@@ -308,6 +308,141 @@ pub fn chown_tree(root: &Path, uid: u32, gid: u32) -> Result<()> {
     Ok(())
 }
 
+/// Where the runtime mounts in every container, relative to `/`: (path, is a directory).
+const MOUNT_POINTS: &[(&str, bool)] = &[
+    ("proc", true),
+    ("sys", true),
+    ("dev", true),
+    ("etc/hosts", false),
+    ("etc/hostname", false),
+    ("etc/resolv.conf", false),
+    ("run/.containerenv", false),
+];
+
+/// What the merged view of layers (top first) has at a path.
+#[derive(Debug)]
+enum Merged {
+    /// Nothing from component `k` on (0-based): components before it are directories.
+    AbsentFrom(usize),
+    /// The path is there (any kind).
+    Present,
+    /// A component before the last is not a directory (a symlink, a file): leave it alone.
+    Blocked,
+}
+
+fn merged(layers_top_first: &[PathBuf], comps: &[&str]) -> Merged {
+    use std::os::unix::fs::MetadataExt;
+    let mut visible = layers_top_first.len();
+    for k in 0..comps.len() {
+        let prefix = comps[..=k].join("/");
+        let mut found = None;
+        for (i, l) in layers_top_first[..visible].iter().enumerate() {
+            let p = l.join(&prefix);
+            match fs::symlink_metadata(&p) {
+                Ok(m) if m.file_type().is_char_device() && m.rdev() == 0 => {
+                    found = Some(None);
+                    break;
+                }
+                Ok(m) if m.is_dir() => {
+                    if crate::runtime::sys::xattr_len(&p, "user.overlay.opaque").is_some() {
+                        visible = i + 1;
+                    }
+                    found = Some(Some(true));
+                    break;
+                }
+                Ok(_) => {
+                    found = Some(Some(false));
+                    break;
+                }
+                Err(_) => {}
+            }
+        }
+        match found.flatten() {
+            None => return Merged::AbsentFrom(k),
+            Some(false) if k + 1 < comps.len() => return Merged::Blocked,
+            Some(_) if k + 1 == comps.len() => return Merged::Present,
+            Some(_) => {}
+        }
+    }
+    Merged::Present
+}
+
+/// A lower layer, kept per image next to its layers (`layers/mp-<image id>`), that holds the
+/// mount points the image lacks (`/proc`, `/etc/hosts`, `/run/.containerenv`, ...), so that a
+/// container start creates nothing in its upper directory and its removal has nothing to delete
+/// there. Directories of the image on the way keep their owner and mode. Built once, inside
+/// rl's user namespace; None when nothing is missing.
+pub fn mount_point_layer(
+    layers_dir: &Path,
+    image_hex: &str,
+    layers_top_first: &[PathBuf],
+) -> Result<Option<PathBuf>> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dst = layers_dir.join(format!("mp-{image_hex}"));
+    if dst.is_dir() {
+        return Ok(Some(dst));
+    }
+    let mut wanted = Vec::new();
+    for (path, is_dir) in MOUNT_POINTS {
+        let comps: Vec<&str> = path.split('/').collect();
+        if let Merged::AbsentFrom(k) = merged(layers_top_first, &comps) {
+            wanted.push((comps, k, *is_dir));
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    let staged = layers_dir.join(format!(".mp-{image_hex}-{}", std::process::id()));
+    crate::image::store::remove_any(&staged);
+    let made = (|| -> std::io::Result<()> {
+        fs::create_dir(&staged)?;
+        fs::set_permissions(&staged, fs::Permissions::from_mode(0o755))?;
+        for (comps, k, is_dir) in &wanted {
+            // The image's directories on the way, with their owner and mode.
+            for j in 0..*k {
+                let rel = comps[..=j].join("/");
+                let here = staged.join(&rel);
+                if here.exists() {
+                    continue;
+                }
+                let meta = layers_top_first.iter().find_map(|l| {
+                    fs::symlink_metadata(l.join(&rel))
+                        .ok()
+                        .filter(|m| m.is_dir())
+                });
+                fs::create_dir(&here)?;
+                if let Some(m) = meta {
+                    std::os::unix::fs::lchown(&here, Some(m.uid()), Some(m.gid()))?;
+                    fs::set_permissions(&here, fs::Permissions::from_mode(m.mode() & 0o7777))?;
+                }
+            }
+            for j in *k..comps.len() {
+                let here = staged.join(comps[..=j].join("/"));
+                if here.exists() {
+                    continue;
+                }
+                if j + 1 < comps.len() || *is_dir {
+                    fs::create_dir(&here)?;
+                    fs::set_permissions(&here, fs::Permissions::from_mode(0o755))?;
+                } else {
+                    fs::File::create(&here)?;
+                    fs::set_permissions(&here, fs::Permissions::from_mode(0o644))?;
+                }
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = made {
+        crate::image::store::remove_any(&staged);
+        return Err(Error::path("prepare the mount point layer", &staged, e));
+    }
+    // Another rl may have made it meanwhile: either copy is the same.
+    if fs::rename(&staged, &dst).is_err() {
+        crate::image::store::remove_any(&staged);
+    }
+    Ok(Some(dst))
+}
+
 /// The files rl generates for a container and binds into it: (host path, container path).
 pub fn write_etc_files(
     dir: &Path,
@@ -353,6 +488,52 @@ mod tests {
         let second = generate_name(id, &|n| n == first);
         assert_ne!(first, second);
         assert!(second.starts_with(&first));
+    }
+
+    #[test]
+    fn mount_point_layer_fills_only_what_the_image_lacks() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let (top, base) = (t.path().join("top"), t.path().join("base"));
+        fs::create_dir_all(base.join("etc")).unwrap();
+        fs::set_permissions(base.join("etc"), fs::Permissions::from_mode(0o750)).unwrap();
+        fs::write(base.join("etc/hostname"), "img\n").unwrap();
+        fs::create_dir_all(base.join("proc")).unwrap();
+        fs::create_dir_all(&top).unwrap();
+        // /run is a symlink in the image: its mount point is left to the runtime.
+        std::os::unix::fs::symlink("/var/run", top.join("run")).unwrap();
+        let layers = vec![top.clone(), base.clone()];
+        let mp = mount_point_layer(t.path(), "abc", &layers)
+            .unwrap()
+            .unwrap();
+        assert_eq!(mp, t.path().join("mp-abc"));
+        let mut got: Vec<String> = Vec::new();
+        let mut stack = vec![mp.clone()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap().flatten() {
+                got.push(e.path().strip_prefix(&mp).unwrap().display().to_string());
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                }
+            }
+        }
+        got.sort();
+        assert_eq!(
+            got,
+            vec!["dev", "etc", "etc/hosts", "etc/resolv.conf", "sys"]
+        );
+        // The image's /etc keeps its mode in the merged view.
+        let mode = fs::metadata(mp.join("etc")).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o750);
+        // Made once, then reused; nothing to add gives no layer.
+        assert_eq!(
+            mount_point_layer(t.path(), "abc", &layers).unwrap(),
+            Some(mp.clone())
+        );
+        assert_eq!(
+            mount_point_layer(t.path(), "def", &[mp.clone(), top, base]).unwrap(),
+            None
+        );
     }
 
     #[test]

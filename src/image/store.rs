@@ -374,6 +374,13 @@ impl Store {
             .flatten()
         {
             let name = e.file_name().to_string_lossy().into_owned();
+            // An image's mount point layer (see container::mount_point_layer) goes with it.
+            if let Some(image) = name.strip_prefix("mp-") {
+                if !images.iter().any(|i| i.id.hex() == image) {
+                    remove_any(&e.path());
+                }
+                continue;
+            }
             let hex = name.strip_suffix(".json").unwrap_or(&name);
             let keep = Digest::parse(&format!("sha256:{hex}")).is_ok_and(|d| layers.contains(&d));
             if !keep {
