@@ -104,6 +104,7 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
     };
 
     let lock = container::lock(&paths, id)?;
+    record = container::load(&paths, id)?;
     let mut running = crate::runtime::spawn(&spec, &created.bundle, true, console);
     // Our own copies of the pipes' write ends must go, or the reads never see EOF.
     dup_onto(&null, 1)?;
@@ -277,12 +278,13 @@ fn finish(
         );
         return;
     }
-    // A newer start (restart) owns the record now: leave it.
-    if let Ok(fresh) = container::load(paths, &record.id)
-        && fresh.monitor_pid.is_some()
-        && fresh.monitor_pid != record.monitor_pid
-    {
-        return;
+    // Others may have changed the record meanwhile (rename): start from what is stored. A newer
+    // start (restart) owns it now: leave it.
+    if let Ok(fresh) = container::load(paths, &record.id) {
+        if fresh.monitor_pid.is_some() && fresh.monitor_pid != record.monitor_pid {
+            return;
+        }
+        *record = fresh;
     }
     record.state = "exited".into();
     record.exit_code = Some(code.unwrap_or(crate::error::EXIT_RL));

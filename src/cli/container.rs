@@ -34,12 +34,12 @@ pub enum ContainerCommand {
     Pause(Pending),
     /// List the published ports of a container [not implemented yet]
     Port(Pending),
-    /// Remove all stopped containers [not implemented yet]
-    Prune(Pending),
-    /// Rename a container [not implemented yet]
-    Rename(Pending),
-    /// Restart containers [not implemented yet]
-    Restart(Pending),
+    /// Remove all stopped containers
+    Prune(super::lifecycle::PruneArgs),
+    /// Rename a container
+    Rename(super::lifecycle::RenameArgs),
+    /// Restart containers
+    Restart(super::lifecycle::RestartArgs),
     /// Remove containers
     Rm(super::lifecycle::RmArgs),
     /// Run a command in a new container

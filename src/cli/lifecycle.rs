@@ -398,3 +398,167 @@ pub fn logs(a: &super::logs::LogsArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// Options of `rl rename`.
+#[derive(Debug, clap::Args)]
+pub struct RenameArgs {
+    /// The container (name or id prefix)
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+    /// Its new name
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+/// `rl rename`: under the global name lock, so two containers never end up with one name.
+pub fn rename(a: &RenameArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    if !container::valid_name(&a.name) {
+        return Err(Error::Usage(format!(
+            "invalid container name {:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+            a.name
+        )));
+    }
+    let names = container::lock_names(&paths)?;
+    let rec = super::run::find_container(&paths, &a.container)?;
+    if let Some(other) = container::list(&paths)
+        .iter()
+        .find(|r| r.name == a.name && r.id != rec.id)
+    {
+        return Err(Error::Msg(format!(
+            "the container name \"{}\" is already in use by {}",
+            a.name,
+            other.short_id()
+        )));
+    }
+    let _lock = container::lock(&paths, &rec.id)?;
+    let mut fresh = container::load(&paths, &rec.id)?;
+    let old = std::mem::replace(&mut fresh.name, a.name.clone());
+    container::save(&container::dir(&paths, &rec.id), &fresh)?;
+    drop(names);
+    crate::events::record(
+        &paths,
+        &crate::events::Event::new("container", "rename", &rec.id)
+            .name(&fresh.name)
+            .image(&fresh.image_name)
+            .attr("oldName", old),
+    );
+    Ok(())
+}
+
+/// Options of `rl restart`.
+#[derive(Debug, clap::Args)]
+pub struct RestartArgs {
+    /// Containers (names or id prefixes)
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Seconds to wait for the stop signal to work before killing (default 10)
+    #[arg(short = 't', long = "time", alias = "timeout", value_name = "SECONDS")]
+    pub time: Option<u64>,
+    /// Restart every running container
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+/// `rl restart`: stop (when running), then start under a new monitor.
+pub fn restart(a: &RestartArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let mut recs = selected(&paths, &a.containers, a.all, "restart")?;
+    if a.all {
+        recs.retain(Record::is_running);
+    }
+    let timeout = Duration::from_secs(a.time.unwrap_or(10));
+    let mut entered = false;
+    each(&a.containers, recs, |r| {
+        if r.is_running() {
+            stop_one(&paths, r, timeout)?;
+        }
+        if !container::dir(&paths, &r.id).join("bundle.json").exists() {
+            return Err(Error::Msg(format!(
+                "container {} cannot be started again (it was run in the foreground without a saved bundle)",
+                r.name
+            )));
+        }
+        if !entered {
+            // Stopping may have joined the container's user namespace, whose map is rl's own.
+            ensure_userns()?;
+            entered = true;
+        }
+        start_monitor(&r.id)?;
+        crate::events::record(
+            &paths,
+            &crate::events::Event::new("container", "restart", &r.id)
+                .name(&r.name)
+                .image(&r.image_name),
+        );
+        Ok(())
+    })
+}
+
+/// Options of `rl container prune`.
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Only containers matching: label=KEY[=VALUE], until=TIME
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+}
+
+/// `rl container prune`: remove every container that is not running.
+pub fn prune(a: &PruneArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let now = crate::format::time::now_nanos();
+    let mut until = None;
+    let mut labels = Vec::new();
+    for f in &a.filter {
+        match f.split_once('=') {
+            Some(("until", v)) => {
+                until =
+                    Some(crate::format::time::parse_since(v, now).ok_or_else(|| {
+                        Error::Usage(format!("invalid --filter {f:?}: bad time"))
+                    })?);
+            }
+            Some(("label", v)) => labels.push(v.to_string()),
+            _ => {
+                return Err(Error::Usage(format!(
+                    "invalid --filter {f:?}: want label=KEY[=VALUE] or until=TIME"
+                )));
+            }
+        }
+    }
+    if !a.force
+        && !super::image::confirm(
+            "WARNING! This will remove all non running containers.\nAre you sure you want to continue?",
+        )
+    {
+        return Ok(());
+    }
+    let victims: Vec<Record> = container::list_live(&paths)
+        .into_iter()
+        .filter(|r| !r.is_running())
+        .filter(|r| until.is_none_or(|u| i64::try_from(r.created).unwrap_or(0) * 1_000_000_000 < u))
+        .filter(|r| {
+            labels.iter().all(|l| match l.split_once('=') {
+                Some((k, v)) => r.labels.get(k).is_some_and(|x| x == v),
+                None => r.labels.contains_key(l),
+            })
+        })
+        .collect();
+    if victims.is_empty() {
+        return Ok(());
+    }
+    ensure_userns()?;
+    let mut first_err = None;
+    for r in &victims {
+        match remove(&paths, r, false) {
+            Ok(()) => super::print_stdout(&format!("{}\n", r.id))?,
+            Err(e) => {
+                super::report(&e.one_line());
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}

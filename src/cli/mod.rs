@@ -117,10 +117,10 @@ pub enum Command {
     Pull(image::PullArgs),
     /// Push an image to a registry
     Push(push::PushArgs),
-    /// Rename a container [not implemented yet]
-    Rename(Pending),
-    /// Restart containers [not implemented yet]
-    Restart(Pending),
+    /// Rename a container
+    Rename(lifecycle::RenameArgs),
+    /// Restart containers
+    Restart(lifecycle::RestartArgs),
     /// Remove containers
     Rm(lifecycle::RmArgs),
     /// Remove images
@@ -247,6 +247,13 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::ps(&a),
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::exec(&a),
         Command::Inspect(a) => inspect::inspect(&a),
+        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
+            lifecycle::rename(&a)
+        }
+        Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => {
+            lifecycle::restart(&a)
+        }
+        Command::Container(ContainerCommand::Prune(a)) => lifecycle::prune(&a),
         Command::Container(ContainerCommand::Inspect(a)) => inspect::inspect_as(&a, "container"),
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => lifecycle::kill(&a),
         Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => lifecycle::rm(&a),

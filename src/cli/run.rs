@@ -724,16 +724,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         Vec::new()
     };
 
-    crate::config::ensure_dir(&ctx.paths.containers())?;
-    let names_lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(ctx.paths.containers().join(".names.lock"))
-        .map_err(|e| Error::io("open the container name lock", e))?;
-    names_lock
-        .lock()
-        .map_err(|e| Error::io("lock container names", e))?;
+    let names_lock = container::lock_names(&ctx.paths)?;
     let existing = container::list(&ctx.paths);
     let id = container::new_id()?;
     let name = match &a.name {
@@ -1014,6 +1005,16 @@ fn start_attached(created: Created, interactive: bool, sig_proxy: bool) -> Resul
         );
         crate::timing::mark("removed the container");
     } else {
+        let _lock = container::lock(&paths, &record.id);
+        let (started, finished) = (record.started_at, record.finished_at);
+        if let Ok(fresh) = container::load(&paths, &record.id) {
+            // Keep what others changed meanwhile (a rename).
+            record = fresh;
+        }
+        record.started_at = started;
+        record.finished_at = finished;
+        record.pid = None;
+        record.pid_start = None;
         record.state = "exited".into();
         record.exit_code = Some(match &result {
             Ok(c) => *c,

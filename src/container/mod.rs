@@ -133,6 +133,20 @@ pub fn lock(paths: &Paths, id: &str) -> Result<Lock> {
     Ok(Lock { _file: f })
 }
 
+/// Lock container names (held while a name is chosen or changed: names stay unique).
+pub fn lock_names(paths: &Paths) -> Result<Lock> {
+    crate::config::ensure_dir(&paths.containers())?;
+    let path = paths.containers().join(".names.lock");
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::path("open lock", &path, e))?;
+    f.lock().map_err(|e| Error::path("lock", &path, e))?;
+    Ok(Lock { _file: f })
+}
+
 /// Read one container's record.
 pub fn load(paths: &Paths, id: &str) -> Result<Record> {
     let p = dir(paths, id).join("container.json");

@@ -324,3 +324,51 @@ fn exec_joins_the_container_with_its_security_context() {
         .fails_with(125, "no container");
     env.rl(&["rm", "box"]).success();
 }
+
+#[test]
+fn rename_restart_and_prune() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "a",
+        small(),
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; echo started; while true; do sleep 0.05; done",
+    ])
+    .success();
+    env.rl(&["create", "--name", "b", small(), "true"])
+        .success();
+    env.rl(&["rename", "a", "b"])
+        .fails_with(125, "already in use");
+    env.rl(&["rename", "a", "bad/name"])
+        .fails_with(125, "invalid container name");
+    env.rl(&["rename", "a", "renamed"]).success();
+    assert_eq!(
+        env.rl(&["ps", "--format", "{{.Names}}"]).success().out(),
+        "renamed"
+    );
+    let started_at = state(&env, "renamed")["startedAt"].as_i64().unwrap();
+    env.rl(&["restart", "-t", "5", "renamed"])
+        .success()
+        .stdout_has("renamed");
+    let rec = state(&env, "renamed");
+    assert_eq!(rec["state"], "running");
+    assert!(rec["startedAt"].as_i64().unwrap() > started_at);
+    assert!(wait_until(Duration::from_secs(5), || {
+        env.rl(&["logs", "renamed"]).stdout == "started\nstarted\n"
+    }));
+    // prune takes the ones that are not running, and only those.
+    env.rl(&["run", "--name", "done", small(), "true"])
+        .success();
+    let pruned = env.rl(&["container", "prune", "-f"]);
+    let mut gone: Vec<&str> = pruned.success().stdout.lines().collect();
+    gone.sort();
+    assert_eq!(gone.len(), 2, "{gone:?}");
+    let left = env.rl(&["ps", "-a", "--format", "{{.Names}}"]);
+    assert_eq!(left.success().out(), "renamed");
+    env.rl(&["rm", "-f", "renamed"]).success();
+}
