@@ -108,6 +108,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from cp" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l name -d 'Name of the container' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
@@ -239,6 +240,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s a -l all -d 'Remove every container'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Name of the container' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
@@ -280,9 +282,11 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'Give the container every capability and no masked paths'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -l filter -d 'With --all: restart-policy=POLICY, status=STATE, name=TEXT, label=KEY[=VALUE]' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -l sig-proxy -d 'Pass signals received by rl to the container' -r -f -a "true\t''
 false\t''"
-complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Attach to the container\'s output and wait for it (detached start needs the monitor: not implemented yet)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Attach to the container\'s output and wait for it (in the foreground, without a monitor)'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -l all -d 'Start every container that is not running (with --filter: those that match), e.g. from a systemd user unit at boot: rl start --all --filter restart-policy=always'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -s i -l interactive -d 'Pass standard input to the container'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
@@ -294,6 +298,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand cp" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l name -d 'Name of the container' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
@@ -540,6 +545,7 @@ complete -c rl -n "__fish_rl_using_subcommand rmi" -s a -l all -d 'Remove all im
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s f -l force -d 'Remove the image even when other names point at it, or containers use it'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand run" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l name -d 'Name of the container' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -s e -l env -d 'Set an environment variable: KEY=VALUE, or KEY to pass the host\'s value' -r
@@ -587,9 +593,11 @@ oci-archive\t'An OCI image layout: oci-layout, index.json and blobs/sha256'"
 complete -c rl -n "__fish_rl_using_subcommand save" -s m -l multi-image-archive -d 'Accepted for podman compatibility: several images always go into one archive'
 complete -c rl -n "__fish_rl_using_subcommand save" -s q -l quiet -d 'Print no progress'
 complete -c rl -n "__fish_rl_using_subcommand save" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rl -n "__fish_rl_using_subcommand start" -l filter -d 'With --all: restart-policy=POLICY, status=STATE, name=TEXT, label=KEY[=VALUE]' -r
 complete -c rl -n "__fish_rl_using_subcommand start" -l sig-proxy -d 'Pass signals received by rl to the container' -r -f -a "true\t''
 false\t''"
-complete -c rl -n "__fish_rl_using_subcommand start" -s a -l attach -d 'Attach to the container\'s output and wait for it (detached start needs the monitor: not implemented yet)'
+complete -c rl -n "__fish_rl_using_subcommand start" -s a -l attach -d 'Attach to the container\'s output and wait for it (in the foreground, without a monitor)'
+complete -c rl -n "__fish_rl_using_subcommand start" -l all -d 'Start every container that is not running (with --filter: those that match), e.g. from a systemd user unit at boot: rl start --all --filter restart-policy=always'
 complete -c rl -n "__fish_rl_using_subcommand start" -s i -l interactive -d 'Pass standard input to the container'
 complete -c rl -n "__fish_rl_using_subcommand start" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand stats" -s h -l help -d 'Print help'

@@ -16,6 +16,7 @@
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
+use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
@@ -71,29 +72,8 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         .write(true)
         .open("/dev/null")
         .map_err(|e| Error::io("open /dev/null", e))?;
-    let logging = record.log_driver != "none";
-    let console = if created.tty {
-        Some(crate::runtime::console::Console::new()?)
-    } else {
-        None
-    };
-    let mut pipes: Vec<(OwnedFd, Stream)> = Vec::new();
     nix::unistd::dup2_stdin(&null).map_err(|e| Error::Msg(format!("stdin: {}", e.desc())))?;
-    if console.is_none() {
-        for (target, stream) in [(1, Stream::Stdout), (2, Stream::Stderr)] {
-            if logging {
-                let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-                    .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
-                dup_onto(&w, target)?;
-                pipes.push((r, stream));
-            } else {
-                dup_onto(&null, target)?;
-            }
-        }
-    } else {
-        dup_onto(&null, 1)?;
-        dup_onto(&null, 2)?;
-    }
+    let logging = record.log_driver != "none";
     let mut log = if logging {
         Some(
             LogWriter::open(&dir.join("ctr.log"), record.log_max_size)
@@ -102,56 +82,143 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
     } else {
         None
     };
-
-    let lock = container::lock(&paths, id)?;
-    record = container::load(&paths, id)?;
-    let mut running = crate::runtime::spawn(&spec, &created.bundle, true, console);
-    // Our own copies of the pipes' write ends must go, or the reads never see EOF.
-    dup_onto(&null, 1)?;
-    dup_onto(&null, 2)?;
-    let running = match running.as_mut() {
-        Ok(r) => r,
-        Err(_) => {
-            let e = running.err().unwrap_or(Error::Msg("start failed".into()));
-            drop(lock);
-            finish(
-                &paths,
-                &created,
-                &mut record,
-                Some(e.exit_code()),
-                Some(e.one_line()),
-            );
-            return Err(e);
+    let mut restarts = 0u32;
+    loop {
+        let console = if created.tty {
+            Some(crate::runtime::console::Console::new()?)
+        } else {
+            None
+        };
+        let mut pipes: Vec<(OwnedFd, Stream)> = Vec::new();
+        if console.is_none() && logging {
+            for (target, stream) in [(1, Stream::Stdout), (2, Stream::Stderr)] {
+                let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                    .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+                dup_onto(&w, target)?;
+                pipes.push((r, stream));
+            }
+        } else {
+            dup_onto(&null, 1)?;
+            dup_onto(&null, 2)?;
         }
-    };
-    if let Some(m) = running.master.take() {
-        pipes.push((m, Stream::Stdout));
-    }
-    let me = nix::unistd::getpid().as_raw();
-    record.state = "running".into();
-    record.pid = Some(running.pid.as_raw());
-    record.pid_start = container::process_start(running.pid.as_raw());
-    record.monitor_pid = Some(me);
-    record.monitor_start = container::process_start(me);
-    record.started_at = Some(crate::format::time::now_nanos());
-    record.finished_at = None;
-    record.exit_code = None;
-    record.error = None;
-    container::save(&dir, &record)?;
-    drop(lock);
-    crate::events::record(
-        &paths,
-        &crate::events::Event::new("container", "start", id)
-            .name(&record.name)
-            .image(&record.image_name),
-    );
-    if let Some(mut s) = status.take() {
-        let _ = s.write_all(b"ok");
-    }
 
-    let code = wait(running, &mut pipes, log.as_mut());
-    finish(&paths, &created, &mut record, Some(code), None);
-    Ok(())
+        let lock = container::lock(&paths, id)?;
+        record = container::load(&paths, id)?;
+        let mut running = crate::runtime::spawn(&spec, &created.bundle, true, console);
+        // Our own copies of the pipes' write ends must go, or the reads never see EOF.
+        dup_onto(&null, 1)?;
+        dup_onto(&null, 2)?;
+        let running = match running.as_mut() {
+            Ok(r) => r,
+            Err(_) => {
+                let e = running.err().unwrap_or(Error::Msg("start failed".into()));
+                drop(lock);
+                finish(
+                    &paths,
+                    &created,
+                    &mut record,
+                    Some(e.exit_code()),
+                    Some(e.one_line()),
+                );
+                return Err(e);
+            }
+        };
+        if let Some(m) = running.master.take() {
+            pipes.push((m, Stream::Stdout));
+        }
+        let me = nix::unistd::getpid().as_raw();
+        record.state = "running".into();
+        record.pid = Some(running.pid.as_raw());
+        record.pid_start = container::process_start(running.pid.as_raw());
+        record.monitor_pid = Some(me);
+        record.monitor_start = container::process_start(me);
+        record.started_at = Some(crate::format::time::now_nanos());
+        record.finished_at = None;
+        record.exit_code = None;
+        record.error = None;
+        record.restart_count = restarts;
+        container::save(&dir, &record)?;
+        drop(lock);
+        crate::events::record(
+            &paths,
+            &crate::events::Event::new("container", "start", id)
+                .name(&record.name)
+                .image(&record.image_name),
+        );
+        if let Some(mut s) = status.take() {
+            let _ = s.write_all(b"ok");
+        }
+
+        let code = wait(running, &mut pipes, log.as_mut());
+        if !should_restart(&paths, &mut record, code, restarts) {
+            finish(&paths, &created, &mut record, Some(code), None);
+            return Ok(());
+        }
+        // Back off as docker does: 100 ms, doubling, at most a minute; `rl stop`/`rm` during the
+        // wait end it.
+        record_exit(&paths, &mut record, code, "restarting");
+        let delay = Duration::from_millis(100u64.saturating_mul(1 << restarts.min(10)))
+            .min(Duration::from_secs(60));
+        if !sleep_unless_stopped(&paths, id, delay) {
+            let mut fresh = container::load(&paths, id).unwrap_or(record.clone());
+            finish(&paths, &created, &mut fresh, Some(code), None);
+            return Ok(());
+        }
+        restarts = restarts.saturating_add(1);
+    }
+}
+
+/// Whether the restart policy wants the container back after it ended with `code`: not when
+/// `rl stop` (or `rm -f`) ended it, nor when the policy says no.
+fn should_restart(paths: &Paths, record: &mut Record, code: i32, restarts: u32) -> bool {
+    if let Ok(fresh) = container::load(paths, &record.id) {
+        *record = fresh;
+    }
+    if record.state == "stopping" || record.restart_policy.is_empty() {
+        return false;
+    }
+    match record.restart_policy.as_str() {
+        "always" | "unless-stopped" => true,
+        "on-failure" => code != 0 && (record.restart_max == 0 || restarts < record.restart_max),
+        _ => false,
+    }
+}
+
+/// Record an end that is not the last (the restart policy brings it back).
+fn record_exit(paths: &Paths, record: &mut Record, code: i32, state: &str) {
+    let _lock = container::lock(paths, &record.id);
+    if let Ok(fresh) = container::load(paths, &record.id) {
+        *record = fresh;
+    }
+    record.state = state.into();
+    record.exit_code = Some(code);
+    record.finished_at = Some(crate::format::time::now_nanos());
+    record.pid = None;
+    record.pid_start = None;
+    let _ = container::save(&container::dir(paths, &record.id), record);
+    crate::events::record(
+        paths,
+        &crate::events::Event::new("container", "died", &record.id)
+            .name(&record.name)
+            .image(&record.image_name)
+            .attr("exitCode", code.to_string()),
+    );
+}
+
+/// Sleep for `d` in short steps; false as soon as the container is being stopped or removed.
+fn sleep_unless_stopped(paths: &Paths, id: &str, d: Duration) -> bool {
+    let end = std::time::Instant::now() + d;
+    loop {
+        match container::load(paths, id) {
+            Ok(r) if r.state == "restarting" => {}
+            _ => return false,
+        }
+        let now = std::time::Instant::now();
+        if now >= end {
+            return true;
+        }
+        std::thread::sleep((end - now).min(Duration::from_millis(50)));
+    }
 }
 
 fn dup_onto(fd: &impl AsFd, target: i32) -> Result<()> {

@@ -176,6 +176,17 @@ fn wait_gone(paths: &Paths, rec: &Record, limit: Duration) -> bool {
     }
 }
 
+/// Note in the record that the user is stopping it, so its restart policy does not bring it back.
+fn mark_stopping(paths: &Paths, rec: &Record) -> Result<Record> {
+    let _lock = container::lock(paths, &rec.id)?;
+    let mut fresh = container::load(paths, &rec.id)?;
+    if fresh.is_running() {
+        fresh.state = "stopping".into();
+        container::save(&container::dir(paths, &rec.id), &fresh)?;
+    }
+    Ok(fresh)
+}
+
 fn not_running(rec: &Record) -> Error {
     Error::Msg(format!(
         "container {} is not running (state {})",
@@ -195,6 +206,15 @@ fn signal_container(rec: &Record, sig: Signal) -> Result<()> {
 fn stop_one(paths: &Paths, rec: &Record, timeout: Duration) -> Result<()> {
     if !rec.is_running() {
         return Err(not_running(rec));
+    }
+    let rec = &mark_stopping(paths, rec)?;
+    if rec.pid.is_none() {
+        // Between two runs of its restart policy: the monitor sees "stopping" and ends.
+        return if wait_gone(paths, rec, timeout) {
+            Ok(())
+        } else {
+            Err(Error::Msg(format!("container {} did not stop", rec.name)))
+        };
     }
     let sig = stop_signal(paths, rec);
     signal_container(rec, sig)?;
@@ -320,6 +340,7 @@ pub fn rm(a: &RmArgs) -> Result<()> {
                     r.name
                 )));
             }
+            let r = &mark_stopping(&paths, r)?;
             let _ = signal_container(r, Signal::SIGKILL);
             if !wait_gone(&paths, r, Duration::from_secs(10)) {
                 return Err(Error::Msg(format!("container {} did not die", r.name)));
@@ -335,7 +356,10 @@ pub fn wait(a: &WaitArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let recs = find_all(&paths, &a.containers)?;
     for r in recs {
-        while container::load(&paths, &r.id).is_ok_and(|f| f.is_running()) {
+        // Until it ends (a restart policy's back-off counts as an end, as in docker).
+        while container::load(&paths, &r.id)
+            .is_ok_and(|f| f.is_running() && f.state != "restarting")
+        {
             std::thread::sleep(Duration::from_millis(20));
         }
         let mut fresh = container::load(&paths, &r.id).unwrap_or(r);
@@ -348,7 +372,36 @@ pub fn wait(a: &WaitArgs) -> Result<()> {
 /// `rl start` without `-a`: start each container detached, under a monitor.
 pub fn start_detached(a: &StartArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    let recs = find_all(&paths, &a.containers)?;
+    let recs = if a.all {
+        let mut all = container::list_live(&paths);
+        for f in &a.filter {
+            match f.split_once('=') {
+                Some(("restart-policy", v)) => all.retain(|r| {
+                    r.restart_policy == v || (v == "no" && r.restart_policy.is_empty())
+                }),
+                Some(("status", v)) => all.retain(|r| r.state == v),
+                Some(("name", v)) => all.retain(|r| r.name.contains(v)),
+                Some(("label", v)) => all.retain(|r| match v.split_once('=') {
+                    Some((k, val)) => r.labels.get(k).is_some_and(|x| x == val),
+                    None => r.labels.contains_key(v),
+                }),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "invalid --filter {f:?}: want restart-policy=, status=, name= or label="
+                    )));
+                }
+            }
+        }
+        all.retain(|r| !r.is_running());
+        all
+    } else {
+        if a.containers.is_empty() {
+            return Err(Error::Usage(
+                "start needs at least one container (or --all)".into(),
+            ));
+        }
+        find_all(&paths, &a.containers)?
+    };
     let mut entered = false;
     each(&a.containers, recs, |r| {
         if r.is_running() {

@@ -34,6 +34,9 @@ pub struct RunArgs {
     /// Where the container's output goes: k8s-file (the default; json-file is taken as it) or none
     #[arg(long, value_name = "DRIVER", default_value = "k8s-file")]
     pub log_driver: String,
+    /// Restart policy of a detached container: no, on-failure[:N], always, unless-stopped
+    #[arg(long, value_name = "POLICY")]
+    pub restart: Option<String>,
     /// Logging options: max-size=SIZE (rotate the log past SIZE)
     #[arg(long, value_name = "KEY=VALUE")]
     pub log_opt: Vec<String>,
@@ -413,6 +416,41 @@ fn host_devices() -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// `--restart`: the policy's name (empty for `no`) and its retry limit.
+fn restart_policy(a: &RunArgs, nested: bool) -> Result<(String, u32)> {
+    let Some(p) = a.restart.as_deref() else {
+        return Ok((String::new(), 0));
+    };
+    let (name, max) = p.split_once(':').unwrap_or((p, ""));
+    let bad = || {
+        Error::Usage(format!(
+            "invalid --restart {p:?}: want no, on-failure[:N], always or unless-stopped"
+        ))
+    };
+    let max = match (name, max) {
+        (_, "") => 0,
+        ("on-failure", n) => n.parse::<u32>().map_err(|_| bad())?,
+        _ => return Err(bad()),
+    };
+    let name = match name {
+        "no" | "" => return Ok((String::new(), 0)),
+        "on-failure" | "always" | "unless-stopped" => name,
+        _ => return Err(bad()),
+    };
+    if a.rm {
+        return Err(Error::Usage(
+            "--restart and --rm cannot be combined (a removed container cannot be restarted)"
+                .into(),
+        ));
+    }
+    if nested {
+        return Err(Error::Msg(
+            "--restart is not supported with --userns=keep-id or --uidmap yet".into(),
+        ));
+    }
+    Ok((name.to_string(), max))
 }
 
 /// `--log-driver` and `--log-opt`: the driver's name and the rotation size.
@@ -824,6 +862,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         }
     }
     let (log_driver, log_max_size) = log_options(a)?;
+    let (restart_policy, restart_max) = restart_policy(a, nested.is_some())?;
     let record = Record {
         id: id.clone(),
         name,
@@ -840,6 +879,8 @@ fn create(a: &RunArgs) -> Result<Created> {
         rm: a.rm,
         log_driver,
         log_max_size,
+        restart_policy,
+        restart_max,
         ..Record::default()
     };
     container::save(&dir, &record)?;
@@ -1032,12 +1073,18 @@ fn start_attached(created: Created, interactive: bool, sig_proxy: bool) -> Resul
 #[derive(Debug, clap::Args)]
 pub struct StartArgs {
     /// Containers (names or id prefixes)
-    #[arg(value_name = "CONTAINER", required = true)]
+    #[arg(value_name = "CONTAINER")]
     pub containers: Vec<String>,
-    /// Attach to the container's output and wait for it (detached start needs the monitor: not
-    /// implemented yet)
+    /// Attach to the container's output and wait for it (in the foreground, without a monitor)
     #[arg(short, long)]
     pub attach: bool,
+    /// Start every container that is not running (with --filter: those that match), e.g. from a
+    /// systemd user unit at boot: rl start --all --filter restart-policy=always
+    #[arg(long, conflicts_with = "attach")]
+    pub all: bool,
+    /// With --all: restart-policy=POLICY, status=STATE, name=TEXT, label=KEY[=VALUE]
+    #[arg(long, value_name = "FILTER", requires = "all")]
+    pub filter: Vec<String>,
     /// Pass standard input to the container
     #[arg(short, long)]
     pub interactive: bool,

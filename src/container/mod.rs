@@ -67,9 +67,22 @@ pub struct Record {
     /// `--log-opt max-size=` in bytes (None: no rotation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_max_size: Option<u64>,
+    /// `--restart`: `no` (empty), `on-failure`, `always`, `unless-stopped`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub restart_policy: String,
+    /// `--restart on-failure:N`: at most N restarts (0: no limit).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restart_max: u32,
+    /// How many times the restart policy has brought it back since it was last started.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restart_count: u32,
     /// Why it ended, when rl knows better than an exit code (e.g. its monitor was killed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The start time of a process (field 22 of /proc/PID/stat), None when it does not exist.
@@ -99,8 +112,10 @@ pub fn alive(pid: Option<i32>, start: Option<u64>) -> bool {
 impl Record {
     /// Whether it runs: its state says so and the process watching it is still there.
     pub fn is_running(&self) -> bool {
-        matches!(self.state.as_str(), "running" | "paused" | "stopping")
-            && alive(self.monitor_pid, self.monitor_start)
+        matches!(
+            self.state.as_str(),
+            "running" | "paused" | "stopping" | "restarting"
+        ) && alive(self.monitor_pid, self.monitor_start)
     }
 
     /// The first 12 digits of the id.
@@ -157,7 +172,13 @@ pub fn load(paths: &Paths, id: &str) -> Result<Record> {
 /// Mark a container whose watcher vanished (killed monitor, reboot) as exited, honestly: rl does
 /// not know its exit code. Returns whether the record changed. Takes the container's lock.
 pub fn reconcile(paths: &Paths, rec: &mut Record) -> bool {
-    if !matches!(rec.state.as_str(), "running" | "paused" | "stopping") || rec.is_running() {
+    let live_state = |r: &Record| {
+        matches!(
+            r.state.as_str(),
+            "running" | "paused" | "stopping" | "restarting"
+        )
+    };
+    if !live_state(rec) || rec.is_running() {
         return false;
     }
     let Ok(_lock) = lock(paths, &rec.id) else {
@@ -166,7 +187,7 @@ pub fn reconcile(paths: &Paths, rec: &mut Record) -> bool {
     // Re-read under the lock: the monitor may have just recorded the real end.
     if let Ok(fresh) = load(paths, &rec.id) {
         *rec = fresh;
-        if !matches!(rec.state.as_str(), "running" | "paused" | "stopping") || rec.is_running() {
+        if !live_state(rec) || rec.is_running() {
             return false;
         }
     }

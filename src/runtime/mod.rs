@@ -2,8 +2,9 @@
 //!
 //! The calling process has already entered its user namespace (mapped through the subordinate
 //! ids, see [`crate::userns::enter`]). [`run`] then:
-//! 1. unshares the remaining namespaces the spec asks for (uts, ipc, net, cgroup, pid);
-//! 2. blocks the signals it will forward, and forks the container's first process, which is pid 1
+//! 1. blocks the signals it will forward;
+//! 2. clones the container's first process into the namespaces the spec asks for (uts, ipc,
+//!    net, cgroup, pid: the caller keeps its own, so it can start the container again), pid 1
 //!    of the new pid namespace;
 //! 3. in that child: enters a mount namespace of its own, mounts the overlay root and the spec's mounts ([`mounts`]), pivots into it,
 //!    applies hostname, rlimits, groups, ids, capabilities, no_new_privs and the seccomp filter
@@ -316,9 +317,6 @@ pub fn spawn(
         enter_nested(maps)?;
     }
     let flags = ns_flags(spec);
-    nix::sched::unshare(flags)
-        .map_err(|e| Error::Msg(format!("create namespaces ({flags:?}): {}", e.desc())))?;
-    crate::timing::mark("namespaces created");
     let mut forwarded = SigSet::empty();
     forwarded.add(Signal::SIGCHLD);
     if sig_proxy {
@@ -340,16 +338,24 @@ pub fn spawn(
         .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
     // The closure runs only in the child; the parent keeps its ends through `pipe`.
     let mut pipe = (Some(err_r), Some(err_w));
-    let child = sys::fork_into(|| {
+    // The container's first process is born in its namespaces (uts, ipc, net, cgroup, pid):
+    // the caller keeps its own and can start another container later (a restart policy).
+    let child = sys::clone_into(flags, || {
         drop(pipe.0.take());
         let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+        crate::timing::mark("container: forked");
         let err = container_main(spec, bundle, slave.as_ref());
         match pipe.1.take() {
             Some(w) => report(w, &err),
             None => err.code,
         }
     })
-    .map_err(|e| Error::io("fork the container process", e))?;
+    .map_err(|e| {
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+        Error::Msg(format!(
+            "create the container's namespaces ({flags:?}): {e}"
+        ))
+    })?;
     drop(pipe.1.take());
     drop(slave);
     let running = Running {
@@ -619,7 +625,6 @@ fn setup_and_exec(
     bundle: &Bundle,
     console: Option<&OwnedFd>,
 ) -> std::result::Result<std::convert::Infallible, SetupError> {
-    crate::timing::mark("container: forked");
     let _ = nix::unistd::setsid();
     if let Some(slave) = console {
         console::attach_slave(slave)

@@ -229,6 +229,33 @@ pub fn fork_into(child: impl FnOnce() -> i32) -> io::Result<Pid> {
     }
 }
 
+/// Like [`fork_into`], with the child created in new namespaces (`flags`: CLONE_NEW*) while
+/// the caller keeps its own. Unlike unshare(2) in the parent, this can be repeated: a process
+/// may unshare a pid namespace only once, and a monitor that restarts its container needs a
+/// fresh one each time.
+pub fn clone_into(flags: CloneFlags, child: impl FnOnce() -> i32) -> io::Result<Pid> {
+    if !is_single_threaded() {
+        return Err(io::Error::other(
+            "internal error: container cloned from a multi-threaded process",
+        ));
+    }
+    let bits = u64::from(flags.bits().unsigned_abs()) | libc::SIGCHLD as u64;
+    // SAFETY: clone(2) with a null stack pointer behaves as fork(2): the child runs on a copy of
+    // the caller's stack. The process is single-threaded (checked above), so the child is a
+    // complete copy with no lock held by another thread; glibc keeps no pid cache since 2.25, and
+    // the child never returns into the caller's frames: it ends in `_exit`.
+    let r = unsafe { libc::syscall(libc::SYS_clone, bits, 0usize, 0usize, 0usize, 0usize) };
+    match r {
+        -1 => Err(io::Error::last_os_error()),
+        0 => {
+            let code = child();
+            // SAFETY: as in `fork_into`.
+            unsafe { libc::_exit(code) }
+        }
+        pid => Ok(Pid::from_raw(i32::try_from(pid).unwrap_or(-1))),
+    }
+}
+
 /// Fork, both processes continuing from here: `None` in the child, the child's pid in the
 /// parent. For `--init`, where the container's pid 1 stays behind as the reaper and the child
 /// goes on to exec; the caller guarantees the process is single-threaded.

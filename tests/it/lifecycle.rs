@@ -372,3 +372,80 @@ fn rename_restart_and_prune() {
     assert_eq!(left.success().out(), "renamed");
     env.rl(&["rm", "-f", "renamed"]).success();
 }
+
+#[test]
+fn restart_policies() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&["run", "-d", "--restart", "sometimes", small(), "true"])
+        .fails_with(125, "invalid --restart");
+    env.rl(&["run", "-d", "--rm", "--restart", "always", small(), "true"])
+        .fails_with(125, "cannot be combined");
+    // on-failure:2: the first run and two restarts, then it stays down.
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "flaky",
+        "--restart",
+        "on-failure:2",
+        small(),
+        "sh",
+        "-c",
+        "echo run; exit 3",
+    ])
+    .success();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let r = state(&env, "flaky");
+            r["state"] == "exited" && r["restartCount"] == 2
+        }),
+        "{}",
+        state(&env, "flaky")
+    );
+    assert_eq!(
+        env.rl(&["logs", "flaky"]).success().stdout,
+        "run\nrun\nrun\n"
+    );
+    assert_eq!(
+        env.rl(&[
+            "inspect",
+            "--format",
+            "{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}} {{.State.ExitCode}}",
+            "flaky"
+        ])
+        .success()
+        .out(),
+        "2 on-failure 3"
+    );
+    // always: it comes back after exiting 0, until rl stop, which it does not undo.
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "loop",
+        "--restart",
+        "always",
+        small(),
+        "sh",
+        "-c",
+        "sleep 0.2",
+    ])
+    .success();
+    assert!(wait_until(Duration::from_secs(10), || {
+        state(&env, "loop")["restartCount"].as_u64().unwrap_or(0) >= 2
+    }));
+    env.rl(&["stop", "-t", "1", "loop"]).success();
+    std::thread::sleep(Duration::from_millis(800));
+    let r = state(&env, "loop");
+    assert_eq!(r["state"], "exited", "{r}");
+    // What a user unit runs at boot brings back the containers that should run.
+    env.rl(&["start", "--all", "--filter", "restart-policy=always"])
+        .success()
+        .stdout_has(r["id"].as_str().unwrap());
+    assert!(
+        state(&env, "loop")["state"] == "running" || state(&env, "loop")["state"] == "restarting"
+    );
+    assert_eq!(state(&env, "flaky")["state"], "exited");
+    env.rl(&["rm", "-f", "loop", "flaky"]).success();
+}
