@@ -107,6 +107,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_sub
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from cp" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
@@ -239,6 +240,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove the container\'s anonymous volumes too'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s a -l all -d 'Remove every container'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
@@ -297,6 +299,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from unpause" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand cp" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand create" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
@@ -544,6 +547,7 @@ complete -c rl -n "__fish_rl_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s a -l all -d 'Remove all images'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s f -l force -d 'Remove the image even when other names point at it, or containers use it'
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand run" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r

@@ -31,6 +31,9 @@ pub struct RunArgs {
     /// Run in the background: print the container's id and leave it to its monitor
     #[arg(short, long)]
     pub detach: bool,
+    /// Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)
+    #[arg(short = 'a', long = "attach", value_name = "STREAM")]
+    pub attach: Vec<String>,
     /// Where the container's output goes: k8s-file (the default; json-file is taken as it) or none
     #[arg(long, value_name = "DRIVER", default_value = "k8s-file")]
     pub log_driver: String,
@@ -938,11 +941,44 @@ pub struct Created {
 
 /// `rl run` in the foreground: create, then start attached.
 pub fn run(a: &RunArgs) -> Result<()> {
+    let (stdin, stdout, stderr) = attach_streams(a)?;
     let created = create(a)?;
     if a.detach {
         return run_detached(&created);
     }
-    start_attached(created, a.interactive, a.sig_proxy)
+    // A stream not attached is given /dev/null, as docker does (rl keeps its own).
+    start_attached(
+        created,
+        a.interactive && stdin,
+        a.sig_proxy,
+        (!stdout, !stderr),
+    )
+}
+
+/// `-a STDIN|STDOUT|STDERR` (case-insensitive; none given: all three).
+fn attach_streams(a: &RunArgs) -> Result<(bool, bool, bool)> {
+    if a.attach.is_empty() {
+        return Ok((true, true, true));
+    }
+    if a.detach {
+        return Err(Error::Usage(
+            "--attach and --detach cannot be combined".into(),
+        ));
+    }
+    let mut out = (false, false, false);
+    for s in &a.attach {
+        match s.to_ascii_lowercase().as_str() {
+            "stdin" => out.0 = true,
+            "stdout" => out.1 = true,
+            "stderr" => out.2 = true,
+            _ => {
+                return Err(Error::Usage(format!(
+                    "invalid --attach {s:?}: want STDIN, STDOUT or STDERR"
+                )));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `rl run -d`: save the bundle, hand the container to its monitor, print the id.
@@ -972,7 +1008,12 @@ pub fn create_cmd(a: &RunArgs) -> Result<()> {
 
 /// Run a created container attached to rl's stdio; the process must already be in the user
 /// namespace (as [`create`] leaves it).
-fn start_attached(created: Created, interactive: bool, sig_proxy: bool) -> Result<()> {
+fn start_attached(
+    created: Created,
+    interactive: bool,
+    sig_proxy: bool,
+    mute: (bool, bool),
+) -> Result<()> {
     let Created {
         spec,
         bundle,
@@ -996,6 +1037,7 @@ fn start_attached(created: Created, interactive: bool, sig_proxy: bool) -> Resul
     let stdio = crate::runtime::Stdio {
         console,
         interactive,
+        mute,
     };
     // This process watches the container: `rl ps` and `rl stop` find it through the record.
     let me = nix::unistd::getpid().as_raw();
@@ -1141,5 +1183,5 @@ pub fn start(a: &StartArgs) -> Result<()> {
     created.record = record;
     let ident = Identity::current()?;
     userns::enter(&ident, false)?;
-    start_attached(created, a.interactive, a.sig_proxy)
+    start_attached(created, a.interactive, a.sig_proxy, (false, false))
 }

@@ -109,6 +109,8 @@ pub struct Stdio {
     pub console: Option<console::Console>,
     /// `-i`: rl's stdin goes to the container.
     pub interactive: bool,
+    /// `-a` left out stdout / stderr: the container gets /dev/null there (rl keeps its own).
+    pub mute: (bool, bool),
 }
 
 /// Run the container to completion in the foreground; returns its exit status.
@@ -126,7 +128,7 @@ pub fn run_with(
     started: impl FnOnce(nix::unistd::Pid) -> Result<()>,
 ) -> Result<i32> {
     let interactive = stdio.interactive;
-    let c = spawn(spec, bundle, sig_proxy, stdio.console)?;
+    let c = spawn_muted(spec, bundle, sig_proxy, stdio.console, stdio.mute)?;
     let noted = started(c.pid);
     let status = wait_running(c, interactive);
     noted?;
@@ -313,6 +315,17 @@ pub fn spawn(
     sig_proxy: bool,
     console: Option<console::Console>,
 ) -> Result<Running> {
+    spawn_muted(spec, bundle, sig_proxy, console, (false, false))
+}
+
+/// [`spawn`], giving the container /dev/null as stdout (`mute.0`) and/or stderr (`mute.1`).
+pub fn spawn_muted(
+    spec: &Spec,
+    bundle: &Bundle,
+    sig_proxy: bool,
+    console: Option<console::Console>,
+    mute: (bool, bool),
+) -> Result<Running> {
     if let Some(maps) = &bundle.nested_userns {
         enter_nested(maps)?;
     }
@@ -344,6 +357,16 @@ pub fn spawn(
         drop(pipe.0.take());
         let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
         crate::timing::mark("container: forked");
+        if (mute.0 || mute.1)
+            && let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null")
+        {
+            if mute.0 {
+                let _ = nix::unistd::dup2_stdout(&null);
+            }
+            if mute.1 {
+                let _ = nix::unistd::dup2_stderr(&null);
+            }
+        }
         let err = container_main(spec, bundle, slave.as_ref());
         match pipe.1.take() {
             Some(w) => report(w, &err),

@@ -51,6 +51,41 @@ fn exit_codes_and_streams() {
 }
 
 #[test]
+fn attach_selects_streams() {
+    let env = TestEnv::new();
+    let cmd = "echo out; echo err >&2";
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        "-a",
+        "STDOUT",
+        "-a",
+        "STDERR",
+        "--sig-proxy=false",
+        small(),
+        "sh",
+        "-c",
+        cmd,
+    ]);
+    assert_eq!(
+        (out.success().stdout.as_str(), out.stderr.as_str()),
+        ("out\n", "err\n")
+    );
+    let out = env.rl(&["run", "--rm", "-a", "stdout", small(), "sh", "-c", cmd]);
+    assert_eq!(
+        (out.success().stdout.as_str(), out.stderr.as_str()),
+        ("out\n", "")
+    );
+    // rl's own errors still reach the user.
+    env.rl(&["run", "--rm", "-a", "stdout", small(), "no-such-command"])
+        .fails_with(127, "not found");
+    env.rl(&["run", "--rm", "-a", "stdweird", small(), "true"])
+        .fails_with(125, "invalid --attach");
+    env.rl(&["run", "-d", "-a", "stdout", small(), "true"])
+        .fails_with(125, "cannot be combined");
+}
+
+#[test]
 fn stdin_only_with_interactive() {
     let env = TestEnv::new();
     let out = env.rl_with(
