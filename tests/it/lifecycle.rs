@@ -449,3 +449,42 @@ fn restart_policies() {
     assert_eq!(state(&env, "flaky")["state"], "exited");
     env.rl(&["rm", "-f", "loop", "flaky"]).success();
 }
+
+#[test]
+fn concurrent_lifecycles_leave_consistent_records() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    // 20 processes race for one name: exactly one gets it.
+    let winners: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..20)
+            .map(|_| s.spawn(|| env.rl(&["create", "--name", "race", small(), "true"]).status == 0))
+            .collect();
+        handles.into_iter().map(|h| usize::from(h.join().unwrap())).sum()
+    });
+    assert_eq!(winners, 1);
+    // 20 workers each create, start, stop and remove containers, 5 times over (100 lifecycles).
+    std::thread::scope(|s| {
+        for w in 0..20 {
+            let env = &env;
+            s.spawn(move || {
+                for i in 0..5 {
+                    let name = format!("w{w}-{i}");
+                    env.rl(&["create", "--name", &name, small(), "sleep", "100"]).success();
+                    env.rl(&["start", &name]).success();
+                    env.rl(&["stop", "-t", "0", &name]).success();
+                    env.rl(&["rm", &name]).success();
+                }
+            });
+        }
+    });
+    // Nothing lost, duplicated or corrupted: only the race winner is left, and it reads back.
+    let all = env.rl(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
+    assert_eq!(all.success().out(), "race created");
+    let dirs: Vec<_> = std::fs::read_dir(env.rl_data().join("containers"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 1);
+    env.rl(&["rm", "race"]).success();
+}
