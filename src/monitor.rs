@@ -149,6 +149,8 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
             let _ = s.write_all(b"ok");
         }
 
+        // From here on the monitor only waits: give back the start-up code's pages.
+        crate::runtime::sys::drop_clean_file_pages();
         let code = wait(running, &mut pipes, log.as_mut());
         if !should_restart(&paths, &mut record, code, restarts) {
             finish(&paths, &created, &mut record, Some(code), None);

@@ -457,9 +457,18 @@ fn concurrent_lifecycles_leave_consistent_records() {
     // 20 processes race for one name: exactly one gets it.
     let winners: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..20)
-            .map(|_| s.spawn(|| env.rl(&["create", "--name", "race", small(), "true"]).status == 0))
+            .map(|_| {
+                s.spawn(|| {
+                    env.rl(&["create", "--name", "race", small(), "true"])
+                        .status
+                        == 0
+                })
+            })
             .collect();
-        handles.into_iter().map(|h| usize::from(h.join().unwrap())).sum()
+        handles
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap()))
+            .sum()
     });
     assert_eq!(winners, 1);
     // 20 workers each create, start, stop and remove containers, 5 times over (100 lifecycles).
@@ -469,7 +478,8 @@ fn concurrent_lifecycles_leave_consistent_records() {
             s.spawn(move || {
                 for i in 0..5 {
                     let name = format!("w{w}-{i}");
-                    env.rl(&["create", "--name", &name, small(), "sleep", "100"]).success();
+                    env.rl(&["create", "--name", &name, small(), "sleep", "100"])
+                        .success();
                     env.rl(&["start", &name]).success();
                     env.rl(&["stop", "-t", "0", &name]).success();
                     env.rl(&["rm", &name]).success();
