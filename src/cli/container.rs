@@ -30,10 +30,10 @@ pub enum ContainerCommand {
     /// List containers
     #[command(visible_alias = "ps", visible_alias = "list")]
     Ls(super::ps::PsArgs),
-    /// Pause all processes of containers [not implemented yet]
-    Pause(Pending),
-    /// List the published ports of a container [not implemented yet]
-    Port(Pending),
+    /// Pause all processes of containers (SIGSTOP: there is no freezer)
+    Pause(super::ops::PauseArgs),
+    /// List the published ports of a container
+    Port(super::ops::PortArgs),
     /// Remove all stopped containers
     Prune(super::lifecycle::PruneArgs),
     /// Rename a container
@@ -53,8 +53,8 @@ pub enum ContainerCommand {
     Stop(super::lifecycle::StopArgs),
     /// Show the processes of a container [not implemented yet]
     Top(Pending),
-    /// Unpause containers [not implemented yet]
-    Unpause(Pending),
+    /// Unpause containers
+    Unpause(super::ops::PauseArgs),
     /// Wait for containers to stop and print their exit codes
     Wait(super::lifecycle::WaitArgs),
 }

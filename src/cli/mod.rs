@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod login;
 pub mod logs;
 pub mod network;
+pub mod ops;
 pub mod pending;
 pub mod ps;
 pub mod push;
@@ -107,10 +108,10 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(NetworkCommand),
-    /// Pause all processes of containers [not implemented yet]
-    Pause(Pending),
-    /// List the published ports of a container [not implemented yet]
-    Port(Pending),
+    /// Pause all processes of containers (SIGSTOP: there is no freezer)
+    Pause(ops::PauseArgs),
+    /// List the published ports of a container
+    Port(ops::PortArgs),
     /// List containers
     Ps(ps::PsArgs),
     /// Pull an image from a registry
@@ -144,8 +145,8 @@ pub enum Command {
     Top(Pending),
     /// Run a command in rl's user namespace (default: your shell)
     Unshare(unshare::UnshareArgs),
-    /// Unpause containers [not implemented yet]
-    Unpause(Pending),
+    /// Unpause containers
+    Unpause(ops::PauseArgs),
     /// Remove names from an image
     Untag(image::UntagArgs),
     /// Show rl's version
@@ -262,6 +263,9 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Events(a) | Command::System(SystemCommand::Events(a)) => events::events(&a),
         Command::Container(ContainerCommand::Run(a)) => run::run(&a),
         Command::Container(ContainerCommand::Create(a)) => run::create_cmd(&a),
+        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => ops::pause(&a),
+        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => ops::unpause(&a),
+        Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => ops::port(&a),
         Command::Unshare(a) => unshare::run(&a),
         Command::Save(a) => archive::save(&a),
         Command::Load(a) => archive::load(&a),
