@@ -15,8 +15,8 @@ pub enum ContainerCommand {
     Cp(Pending),
     /// Create a container without starting it (prints its id)
     Create(Box<super::run::RunArgs>),
-    /// Show the changes to a container's file system [not implemented yet]
-    Diff(Pending),
+    /// Show the changes to a container's file system
+    Diff(super::ops::DiffArgs),
     /// Run a command in a running container
     Exec(super::exec::ExecArgs),
     /// Export a container's file system as a tar archive [not implemented yet]
@@ -51,8 +51,8 @@ pub enum ContainerCommand {
     Stats(Pending),
     /// Stop running containers
     Stop(super::lifecycle::StopArgs),
-    /// Show the processes of a container [not implemented yet]
-    Top(Pending),
+    /// Show the processes of a container
+    Top(super::ops::TopArgs),
     /// Unpause containers
     Unpause(super::ops::PauseArgs),
     /// Wait for containers to stop and print their exit codes

@@ -72,8 +72,8 @@ pub enum Command {
     Cp(Pending),
     /// Create a container without starting it (prints its id)
     Create(Box<run::RunArgs>),
-    /// Show the changes to a container's file system [not implemented yet]
-    Diff(Pending),
+    /// Show the changes to a container's file system
+    Diff(ops::DiffArgs),
     /// Show events from rl's event log
     Events(events::EventsArgs),
     /// Run a command in a running container
@@ -141,8 +141,8 @@ pub enum Command {
     System(SystemCommand),
     /// Add names to an image
     Tag(image::TagArgs),
-    /// Show the processes of a container [not implemented yet]
-    Top(Pending),
+    /// Show the processes of a container
+    Top(ops::TopArgs),
     /// Run a command in rl's user namespace (default: your shell)
     Unshare(unshare::UnshareArgs),
     /// Unpause containers
@@ -266,6 +266,8 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => ops::pause(&a),
         Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => ops::unpause(&a),
         Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => ops::port(&a),
+        Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => ops::top(&a),
+        Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => ops::diff(&a),
         Command::Unshare(a) => unshare::run(&a),
         Command::Save(a) => archive::save(&a),
         Command::Load(a) => archive::load(&a),

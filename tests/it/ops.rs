@@ -129,3 +129,68 @@ fn pause_needs_a_running_container_and_port_lists_nothing() {
     env.rl(&["port", "nothing"]).fails_with(125, "no container");
     env.rl(&["rm", "-f", "idle"]).success();
 }
+
+#[test]
+fn top_shows_the_container_side_processes() {
+    let env = TestEnv::new();
+    start_box(&env, "box");
+    let out = env.rl(&["top", "box"]);
+    let lines: Vec<&str> = out.success().stdout.lines().collect();
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME", "COMMAND"
+        ]
+    );
+    let first: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(first[0], "root", "{lines:?}");
+    assert_eq!(&first[1..3], ["1", "0"], "{lines:?}");
+    assert_eq!(first[5], "?", "{lines:?}");
+    assert_eq!(
+        first[7..],
+        ["sh", "-c", "while", "true;", "do", "sleep", "0.05;", "done"]
+    );
+    // ps options are accepted.
+    env.rl(&["container", "top", "box", "-ef"])
+        .success()
+        .stdout_has("sh -c");
+    env.rl(&["rm", "-f", "box"]).success();
+    env.rl(&["top", "box"]).fails_with(125, "no container");
+}
+
+#[test]
+fn diff_lists_added_changed_and_deleted_paths() {
+    let env = TestEnv::new();
+    start_box(&env, "box");
+    assert_eq!(env.rl(&["diff", "box"]).success().stdout, "");
+    env.rl(&[
+        "exec",
+        "box",
+        "sh",
+        "-c",
+        "echo x > /etc/newfile; rm /etc/group; mkdir -p /new/dir",
+    ])
+    .success();
+    assert_eq!(
+        env.rl(&["diff", "box"]).success().stdout,
+        "C /etc\nD /etc/group\nA /etc/newfile\nA /new\nA /new/dir\n"
+    );
+    let v = env
+        .rl(&["container", "diff", "--format", "json", "box"])
+        .json();
+    assert_eq!(v["changed"], serde_json::json!(["/etc"]));
+    assert_eq!(
+        v["added"],
+        serde_json::json!(["/etc/newfile", "/new", "/new/dir"])
+    );
+    assert_eq!(v["deleted"], serde_json::json!(["/etc/group"]));
+    // A stopped container keeps its changes.
+    env.rl(&["kill", "box"]).success();
+    env.rl(&["wait", "box"]).success();
+    env.rl(&["diff", "box"])
+        .success()
+        .stdout_has("A /etc/newfile");
+    env.rl(&["rm", "-f", "box"]).success();
+    env.rl(&["diff", "box"]).fails_with(125, "no container");
+}
