@@ -47,8 +47,8 @@ pub enum ContainerCommand {
     Run(Box<super::run::RunArgs>),
     /// Start containers (under their monitor; `-a` in the foreground)
     Start(super::run::StartArgs),
-    /// Show resource usage of containers [not implemented yet]
-    Stats(Pending),
+    /// Show resource usage of containers (summed from /proc: no cgroups)
+    Stats(super::ops::StatsArgs),
     /// Stop running containers
     Stop(super::lifecycle::StopArgs),
     /// Show the processes of a container

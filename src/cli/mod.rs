@@ -132,8 +132,8 @@ pub enum Command {
     Save(archive::SaveArgs),
     /// Start containers (under their monitor; `-a` in the foreground)
     Start(run::StartArgs),
-    /// Show resource usage of containers [not implemented yet]
-    Stats(Pending),
+    /// Show resource usage of containers (summed from /proc: no cgroups)
+    Stats(ops::StatsArgs),
     /// Stop running containers
     Stop(lifecycle::StopArgs),
     /// Manage rl itself
@@ -268,6 +268,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => ops::port(&a),
         Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => ops::top(&a),
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => ops::diff(&a),
+        Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => ops::stats(&a),
         Command::Unshare(a) => unshare::run(&a),
         Command::Save(a) => archive::save(&a),
         Command::Load(a) => archive::load(&a),

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::config::Paths;
 use crate::container::{self, Record};
@@ -623,6 +624,201 @@ pub fn diff(a: &DiffArgs) -> Result<()> {
     super::print_stdout(&text)
 }
 
+/// Options of `rl stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Containers (names or id prefixes); default: every running container
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Every running container
+    #[arg(short, long)]
+    pub all: bool,
+    /// Print one snapshot and exit (default: a new one every interval until interrupted)
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Show full container ids
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Seconds between snapshots when streaming
+    #[arg(short, long, value_name = "SECONDS", default_value_t = 1)]
+    pub interval: u64,
+    /// Output format: json or a Go template ({{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDS}})
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+/// One container's sums over its processes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sample {
+    pids: usize,
+    cpu_nanos: u64,
+    rss_bytes: u64,
+    at_nanos: u64,
+}
+
+fn sample(pid: i32) -> Result<Sample> {
+    let members = in_userns_of(pid, || Ok(ns_members(pid)))?;
+    let tick = 1_000_000_000 / clock_ticks();
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|v| u64::try_from(v).ok())
+        .unwrap_or(4096);
+    let mut s = Sample {
+        at_nanos: uptime_nanos(),
+        ..Sample::default()
+    };
+    for p in members.into_iter().filter_map(read_proc) {
+        s.pids += 1;
+        s.cpu_nanos += p.cpu_ticks * tick;
+        s.rss_bytes += p.rss_pages * page;
+    }
+    Ok(s)
+}
+
+fn mem_total() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+/// podman's percentages: two decimals, `--` for zero.
+fn percent(part: u64, whole: u64) -> String {
+    if part == 0 || whole == 0 {
+        return "--".into();
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let v = part as f64 * 100.0 / whole as f64;
+    format!("{v:.2}%")
+}
+
+/// One row of `rl stats` (template fields as podman names them).
+fn stats_row(rec: &Record, now: Sample, prev: Sample, start: u64, limit: u64, full: bool) -> Value {
+    let id = if full {
+        rec.id.as_str()
+    } else {
+        rec.short_id()
+    };
+    let mem = format!(
+        "{} / {}",
+        crate::format::human_size(now.rss_bytes),
+        crate::format::human_size(limit)
+    );
+    serde_json::json!({
+        "ID": id,
+        "Name": rec.name,
+        "CPUPerc": percent(now.cpu_nanos.saturating_sub(prev.cpu_nanos), now.at_nanos.saturating_sub(prev.at_nanos)),
+        "AVGCPU": percent(now.cpu_nanos, now.at_nanos.saturating_sub(start)),
+        "MemUsage": mem,
+        "MemPerc": percent(now.rss_bytes, limit),
+        "NetIO": "-- / --",
+        "BlockIO": "-- / --",
+        "PIDS": now.pids.to_string(),
+        "Up": go_duration(now.cpu_nanos),
+        "CPUNano": now.cpu_nanos,
+        "MemUsageBytes": now.rss_bytes,
+        "MemLimit": limit,
+    })
+}
+
+fn stats_json(row: &Value) -> Value {
+    serde_json::json!({
+        "id": row["ID"],
+        "name": row["Name"],
+        "cpu_time": row["Up"],
+        "cpu_percent": row["CPUPerc"],
+        "avg_cpu": row["AVGCPU"],
+        "mem_usage": row["MemUsage"],
+        "mem_percent": row["MemPerc"],
+        "net_io": row["NetIO"],
+        "block_io": row["BlockIO"],
+        "pids": row["PIDS"],
+    })
+}
+
+fn stats_header(field: &str) -> String {
+    match field {
+        "ID" => "ID".into(),
+        "CPUPerc" => "CPU %".into(),
+        "AVGCPU" => "AVG CPU %".into(),
+        "MemUsage" => "MEM USAGE / LIMIT".into(),
+        "MemPerc" => "MEM %".into(),
+        "NetIO" => "NET IO".into(),
+        "BlockIO" => "BLOCK IO".into(),
+        "PIDS" => "PIDS".into(),
+        "Up" => "CPU TIME".into(),
+        f => crate::format::default_header(f),
+    }
+}
+
+const STATS_TABLE: &str = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDS}}\t{{.Up}}\t{{.AVGCPU}}";
+
+/// `rl stats`: sums over /proc of each container's processes (no cgroups to read here).
+pub fn stats(a: &StatsArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    let paths = Paths::from_env()?;
+    let format = crate::format::Format::parse(a.format.as_deref())?;
+    let named = !a.containers.is_empty() && !a.all;
+    let recs: Vec<Record> = if named {
+        a.containers
+            .iter()
+            .map(|n| super::run::find_container(&paths, n))
+            .collect::<Result<_>>()?
+    } else {
+        container::list_live(&paths)
+            .into_iter()
+            .filter(Record::is_running)
+            .collect()
+    };
+    for r in &recs {
+        live_pid(r)?;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "Note: cgroups are not delegated to this user; rl stats sums /proc of the container's processes"
+    );
+    let limit = mem_total();
+    let tick = 1_000_000_000 / clock_ticks();
+    // The first CPU % is the average since each container's start, as podman's.
+    let mut prev: Vec<Sample> = recs
+        .iter()
+        .map(|r| {
+            let start = r.pid_start.map_or(0, |s| s * tick);
+            Sample {
+                at_nanos: start,
+                ..Sample::default()
+            }
+        })
+        .collect();
+    let starts: Vec<u64> = prev.iter().map(|s| s.at_nanos).collect();
+    let tty = std::io::stdout().is_terminal();
+    loop {
+        let mut rows = Vec::new();
+        for (i, r) in recs.iter().enumerate() {
+            let pid = live_pid(r)?;
+            let now = sample(pid)?;
+            rows.push(stats_row(r, now, prev[i], starts[i], limit, a.no_trunc));
+            prev[i] = now;
+        }
+        let json: Vec<Value> = rows.iter().map(stats_json).collect();
+        let text = format
+            .render_list(&json, &rows, STATS_TABLE, &stats_header)
+            .map_err(|e| Error::Msg(e.to_string()))?;
+        if !a.no_stream && tty {
+            super::print_stdout("\x1b[2J\x1b[H")?;
+        }
+        super::print_stdout(&text)?;
+        if a.no_stream {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_secs(a.interval.max(1)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -646,6 +842,14 @@ mod tests {
         assert_eq!(go_duration(12_340_000_000), "12.34s");
         assert_eq!(go_duration(185_500_000_000), "3m5.5s");
         assert_eq!(go_duration(3_602_000_000_000), "1h0m2s");
+    }
+
+    #[test]
+    fn percentages_as_podman_prints_them() {
+        assert_eq!(percent(0, 100), "--");
+        assert_eq!(percent(1, 0), "--");
+        assert_eq!(percent(1, 400), "0.25%");
+        assert_eq!(percent(3, 3), "100.00%");
     }
 
     #[test]

@@ -194,3 +194,46 @@ fn diff_lists_added_changed_and_deleted_paths() {
     env.rl(&["rm", "-f", "box"]).success();
     env.rl(&["diff", "box"]).fails_with(125, "no container");
 }
+
+#[test]
+fn stats_sums_the_container_processes() {
+    let env = TestEnv::new();
+    start_box(&env, "box");
+    let out = env.rl(&["stats", "--no-stream", "--format", "json", "box"]);
+    out.success()
+        .stderr_has("Note: cgroups are not delegated to this user");
+    let v = out.json();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v[0]["name"], "box");
+    let pids: u64 = v[0]["pids"].as_str().unwrap().parse().unwrap();
+    assert!(pids >= 1, "{v}");
+    assert!(v[0]["mem_usage"].as_str().unwrap().contains(" / "), "{v}");
+    let table = env.rl(&["container", "stats", "--no-stream"]);
+    let lines: Vec<&str> = table.success().stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("ID") && lines[0].contains("MEM USAGE / LIMIT"),
+        "{lines:?}"
+    );
+    assert!(lines[0].ends_with("AVG CPU %"), "{lines:?}");
+    assert!(
+        lines[1].contains("box") && lines[1].contains("-- / --"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        env.rl(&[
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}} {{.NetIO}}",
+            "box"
+        ])
+        .success()
+        .out(),
+        "box -- / --"
+    );
+    env.rl(&["kill", "box"]).success();
+    env.rl(&["wait", "box"]).success();
+    env.rl(&["stats", "--no-stream", "box"])
+        .fails_with(125, "is not running");
+    env.rl(&["rm", "-f", "box"]).success();
+}
