@@ -15,8 +15,8 @@ pub enum ContainerCommand {
     Cp(Pending),
     /// Create a container without starting it (prints its id)
     Create(Box<super::run::RunArgs>),
-    /// Show the changes to a container's file system [not implemented yet]
-    Diff(Pending),
+    /// Show the changes to a container's file system
+    Diff(super::ops::DiffArgs),
     /// Run a command in a running container
     Exec(super::exec::ExecArgs),
     /// Export a container's file system as a tar archive [not implemented yet]
@@ -30,10 +30,10 @@ pub enum ContainerCommand {
     /// List containers
     #[command(visible_alias = "ps", visible_alias = "list")]
     Ls(super::ps::PsArgs),
-    /// Pause all processes of containers [not implemented yet]
-    Pause(Pending),
-    /// List the published ports of a container [not implemented yet]
-    Port(Pending),
+    /// Pause all processes of containers (SIGSTOP: there is no freezer)
+    Pause(super::ops::PauseArgs),
+    /// List the published ports of a container
+    Port(super::ops::PortArgs),
     /// Remove all stopped containers
     Prune(super::lifecycle::PruneArgs),
     /// Rename a container
@@ -47,14 +47,14 @@ pub enum ContainerCommand {
     Run(Box<super::run::RunArgs>),
     /// Start containers (under their monitor; `-a` in the foreground)
     Start(super::run::StartArgs),
-    /// Show resource usage of containers [not implemented yet]
-    Stats(Pending),
+    /// Show resource usage of containers (summed from /proc: no cgroups)
+    Stats(super::ops::StatsArgs),
     /// Stop running containers
     Stop(super::lifecycle::StopArgs),
-    /// Show the processes of a container [not implemented yet]
-    Top(Pending),
-    /// Unpause containers [not implemented yet]
-    Unpause(Pending),
+    /// Show the processes of a container
+    Top(super::ops::TopArgs),
+    /// Unpause containers
+    Unpause(super::ops::PauseArgs),
     /// Wait for containers to stop and print their exit codes
     Wait(super::lifecycle::WaitArgs),
 }

@@ -49,7 +49,7 @@ pub struct ExecArgs {
 }
 
 /// Read a file of the running container `pid` without following its symlinks out of it.
-fn container_file(pid: i32, path: &str) -> Option<String> {
+pub(crate) fn container_file(pid: i32, path: &str) -> Option<String> {
     use rustix::fs::{Mode, OFlags, ResolveFlags};
     let root = rustix::fs::open(
         format!("/proc/{pid}/root"),

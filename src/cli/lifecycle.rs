@@ -63,7 +63,7 @@ fn in_userns() -> bool {
         .unwrap_or(false)
 }
 
-fn ensure_userns() -> Result<()> {
+pub(crate) fn ensure_userns() -> Result<()> {
     if !in_userns() {
         super::image::enter_userns()?;
     }

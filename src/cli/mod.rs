@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod login;
 pub mod logs;
 pub mod network;
+pub mod ops;
 pub mod pending;
 pub mod ps;
 pub mod push;
@@ -71,8 +72,8 @@ pub enum Command {
     Cp(Pending),
     /// Create a container without starting it (prints its id)
     Create(Box<run::RunArgs>),
-    /// Show the changes to a container's file system [not implemented yet]
-    Diff(Pending),
+    /// Show the changes to a container's file system
+    Diff(ops::DiffArgs),
     /// Show events from rl's event log
     Events(events::EventsArgs),
     /// Run a command in a running container
@@ -107,10 +108,10 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(NetworkCommand),
-    /// Pause all processes of containers [not implemented yet]
-    Pause(Pending),
-    /// List the published ports of a container [not implemented yet]
-    Port(Pending),
+    /// Pause all processes of containers (SIGSTOP: there is no freezer)
+    Pause(ops::PauseArgs),
+    /// List the published ports of a container
+    Port(ops::PortArgs),
     /// List containers
     Ps(ps::PsArgs),
     /// Pull an image from a registry
@@ -131,8 +132,8 @@ pub enum Command {
     Save(archive::SaveArgs),
     /// Start containers (under their monitor; `-a` in the foreground)
     Start(run::StartArgs),
-    /// Show resource usage of containers [not implemented yet]
-    Stats(Pending),
+    /// Show resource usage of containers (summed from /proc: no cgroups)
+    Stats(ops::StatsArgs),
     /// Stop running containers
     Stop(lifecycle::StopArgs),
     /// Manage rl itself
@@ -140,12 +141,12 @@ pub enum Command {
     System(SystemCommand),
     /// Add names to an image
     Tag(image::TagArgs),
-    /// Show the processes of a container [not implemented yet]
-    Top(Pending),
+    /// Show the processes of a container
+    Top(ops::TopArgs),
     /// Run a command in rl's user namespace (default: your shell)
     Unshare(unshare::UnshareArgs),
-    /// Unpause containers [not implemented yet]
-    Unpause(Pending),
+    /// Unpause containers
+    Unpause(ops::PauseArgs),
     /// Remove names from an image
     Untag(image::UntagArgs),
     /// Show rl's version
@@ -262,6 +263,12 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Events(a) | Command::System(SystemCommand::Events(a)) => events::events(&a),
         Command::Container(ContainerCommand::Run(a)) => run::run(&a),
         Command::Container(ContainerCommand::Create(a)) => run::create_cmd(&a),
+        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => ops::pause(&a),
+        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => ops::unpause(&a),
+        Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => ops::port(&a),
+        Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => ops::top(&a),
+        Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => ops::diff(&a),
+        Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => ops::stats(&a),
         Command::Unshare(a) => unshare::run(&a),
         Command::Save(a) => archive::save(&a),
         Command::Load(a) => archive::load(&a),

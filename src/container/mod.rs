@@ -365,6 +365,13 @@ enum Merged {
     Blocked,
 }
 
+/// Whether the image the layers (top first) stack has `rel` (a path relative to `/`), of any
+/// kind; a path under a non-directory counts as absent.
+pub fn image_has(layers_top_first: &[PathBuf], rel: &str) -> bool {
+    let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+    !comps.is_empty() && matches!(merged(layers_top_first, &comps), Merged::Present)
+}
+
 fn merged(layers_top_first: &[PathBuf], comps: &[&str]) -> Merged {
     use std::os::unix::fs::MetadataExt;
     let mut visible = layers_top_first.len();

@@ -81,13 +81,13 @@ fn unbuilt_commands_exit_125_not_implemented() {
     let env = TestEnv::new();
     for args in [
         &["attach", "web"][..],
-        &["pause", "web"],
+        &["cp", "web:/a", "b"],
         &["image", "build", "."],
         &["volume", "create", "v"],
         &["network", "ls"],
         &["system", "prune", "-f"],
     ] {
-        let name = if args[0] == "attach" || args[0] == "pause" {
+        let name = if args[0] == "attach" || args[0] == "cp" {
             args[0].to_string()
         } else {
             format!("{} {}", args[0], args[1])

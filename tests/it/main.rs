@@ -10,6 +10,7 @@ mod docs;
 mod images;
 mod info;
 mod lifecycle;
+mod ops;
 mod registry_fixtures;
 mod run;
 mod seccomp;
