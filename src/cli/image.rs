@@ -49,8 +49,53 @@ pub enum ImageCommand {
     Untag(UntagArgs),
 }
 
-/// Run an `rl image ...` command; `Err(None)` for the ones not built yet.
+/// Image events for the event log: (action, image names) of a command that succeeded.
+fn image_events(cmd: &ImageCommand) -> Option<(&'static str, Vec<String>)> {
+    Some(match cmd {
+        ImageCommand::Pull(a) => ("pull", vec![a.image.clone()]),
+        ImageCommand::Push(a) => ("push", vec![a.image.clone()]),
+        ImageCommand::Rm(a) => ("remove", a.images.clone()),
+        ImageCommand::Tag(a) => ("tag", a.names.clone()),
+        ImageCommand::Untag(a) => ("untag", vec![a.image.clone()]),
+        ImageCommand::Import(a) => ("import", a.reference.clone().into_iter().collect()),
+        ImageCommand::Load(_) => ("load", Vec::new()),
+        ImageCommand::Save(a) => ("save", a.images.clone()),
+        ImageCommand::Prune(_) => ("prune", Vec::new()),
+        _ => return None,
+    })
+}
+
+/// Run an `rl image ...` command; `Err(None)` for the ones not built yet. Changes are recorded
+/// in the event log.
 pub fn run(cmd: ImageCommand) -> Option<Result<()>> {
+    let event = image_events(&cmd);
+    let result = run_inner(cmd)?;
+    if result.is_ok()
+        && let Some((action, names)) = event
+        && let Ok(ctx) = Ctx::load()
+    {
+        let paths = &ctx.paths;
+        let id_of = |n: &str| {
+            local::find(&ctx.store, &ctx.conf, n)
+                .ok()
+                .flatten()
+                .map(|i| i.record.id.hex().to_string())
+                .unwrap_or_else(|| n.to_string())
+        };
+        if names.is_empty() {
+            crate::events::record(paths, &crate::events::Event::new("image", action, ""));
+        }
+        for n in &names {
+            crate::events::record(
+                paths,
+                &crate::events::Event::new("image", action, &id_of(n)).name(n),
+            );
+        }
+    }
+    Some(result)
+}
+
+fn run_inner(cmd: ImageCommand) -> Option<Result<()>> {
     Some(match cmd {
         ImageCommand::History(a) => history(&a),
         ImageCommand::Inspect(a) => inspect(&a),

@@ -207,6 +207,7 @@ fn stop_one(paths: &Paths, rec: &Record, timeout: Duration) -> Result<()> {
     if !rec.is_running() {
         return Err(not_running(rec));
     }
+    let was_paused = rec.state == "paused";
     let rec = &mark_stopping(paths, rec)?;
     if rec.pid.is_none() {
         // Between two runs of its restart policy: the monitor sees "stopping" and ends.
@@ -218,6 +219,9 @@ fn stop_one(paths: &Paths, rec: &Record, timeout: Duration) -> Result<()> {
     }
     let sig = stop_signal(paths, rec);
     signal_container(rec, sig)?;
+    if was_paused && let Some(pid) = rec.pid {
+        super::ops::resume_all(pid)?;
+    }
     if !wait_gone(paths, rec, timeout) {
         let _ = signal_container(rec, Signal::SIGKILL);
         if !wait_gone(paths, rec, Duration::from_secs(10)) {

@@ -234,7 +234,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Tag(a) => image::run(ImageCommand::Tag(a)).unwrap_or(Ok(())),
         Command::Untag(a) => image::run(ImageCommand::Untag(a)).unwrap_or(Ok(())),
         Command::History(a) => image::run(ImageCommand::History(a)).unwrap_or(Ok(())),
-        Command::Push(a) => push::run(&a),
+        Command::Push(a) => image::run(ImageCommand::Push(a)).unwrap_or(Ok(())),
         Command::Run(a) => run::run(&a),
         Command::Create(a) => run::create_cmd(&a),
         Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => {
@@ -270,9 +270,9 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => ops::diff(&a),
         Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => ops::stats(&a),
         Command::Unshare(a) => unshare::run(&a),
-        Command::Save(a) => archive::save(&a),
-        Command::Load(a) => archive::load(&a),
-        Command::Import(a) => archive::import(&a),
+        Command::Save(a) => image::run(ImageCommand::Save(a)).unwrap_or(Ok(())),
+        Command::Load(a) => image::run(ImageCommand::Load(a)).unwrap_or(Ok(())),
+        Command::Import(a) => image::run(ImageCommand::Import(a)).unwrap_or(Ok(())),
         Command::Login(a) => login::login(&a),
         Command::Logout(a) => login::logout(&a),
         Command::Image(c) => {

@@ -142,6 +142,12 @@ fn signal_all(pid: i32, sig: Signal, want_stopped: bool) -> std::result::Result<
     Err("the container's processes did not all change state in time".into())
 }
 
+/// Let every process of a paused container run again (`rl stop` of a paused container: its
+/// stop signal is queued, and is acted on once they run).
+pub(crate) fn resume_all(pid: i32) -> Result<()> {
+    in_userns_of(pid, move || signal_all(pid, Signal::SIGCONT, false))
+}
+
 /// Run `f` on each container under its lock, printing the names as given (as `stop` does).
 fn each_locked(
     paths: &Paths,

@@ -498,3 +498,24 @@ fn concurrent_lifecycles_leave_consistent_records() {
     assert_eq!(dirs.len(), 1);
     env.rl(&["rm", "race"]).success();
 }
+
+#[test]
+fn image_changes_are_events_too() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&["tag", small(), "localhost/copy:1"]).success();
+    env.rl(&["rmi", "localhost/copy:1"]).success();
+    let out = env.rl(&[
+        "events",
+        "--stream=false",
+        "--filter",
+        "type=image",
+        "--format",
+        "{{.Status}} {{.Name}}",
+    ]);
+    let lines: Vec<&str> = out.success().stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[0].starts_with("pull "), "{lines:?}");
+    assert_eq!(lines[1], "tag localhost/copy:1");
+    assert_eq!(lines[2], "remove localhost/copy:1");
+}

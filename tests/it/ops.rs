@@ -237,3 +237,29 @@ fn stats_sums_the_container_processes() {
         .fails_with(125, "is not running");
     env.rl(&["rm", "-f", "box"]).success();
 }
+
+#[test]
+fn stopping_a_paused_container_lets_it_handle_the_signal() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "held",
+        small(),
+        "sh",
+        "-c",
+        "trap 'exit 9' TERM; while true; do sleep 0.05; done",
+    ])
+    .success();
+    env.rl(&["pause", "held"]).success();
+    let t0 = std::time::Instant::now();
+    env.rl(&["stop", "-t", "30", "held"]).success();
+    assert!(
+        t0.elapsed() < Duration::from_secs(20),
+        "stop waited for the kill timeout"
+    );
+    assert_eq!(env.rl(&["wait", "held"]).success().out(), "9");
+    env.rl(&["rm", "held"]).success();
+}
