@@ -235,6 +235,9 @@ _rl() {
             rl__subcmd__container,wait)
                 cmd="rl__subcmd__container__subcmd__wait"
                 ;;
+            rl__subcmd__healthcheck,run)
+                cmd="rl__subcmd__healthcheck__subcmd__run"
+                ;;
             rl__subcmd__image,build)
                 cmd="rl__subcmd__image__subcmd__build"
                 ;;
@@ -464,7 +467,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__container__subcmd__create)
-            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,6 +482,30 @@ _rl() {
                     return 0
                     ;;
                 --log-driver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-start-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-on-failure)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -936,7 +963,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__container__subcmd__run)
-            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -951,6 +978,30 @@ _rl() {
                     return 0
                     ;;
                 --log-driver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-start-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-on-failure)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1244,7 +1295,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__create)
-            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1259,6 +1310,30 @@ _rl() {
                     return 0
                     ;;
                 --log-driver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-start-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-on-failure)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1546,8 +1621,22 @@ _rl() {
             return 0
             ;;
         rl__subcmd__healthcheck)
-            opts="-h --help"
+            opts="-h --help run"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rl__subcmd__healthcheck__subcmd__run)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2398,7 +2487,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__run)
-            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2413,6 +2502,30 @@ _rl() {
                     return 0
                     ;;
                 --log-driver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-start-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-on-failure)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,7 +37,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "diff" -d 'Show the changes to
 complete -c rl -n "__fish_rl_needs_command" -f -a "events" -d 'Show events from rl\'s event log'
 complete -c rl -n "__fish_rl_needs_command" -f -a "exec" -d 'Run a command in a running container'
 complete -c rl -n "__fish_rl_needs_command" -f -a "export" -d 'Export a container\'s file system as a tar archive [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "healthcheck" -d 'Run a container\'s health check [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "healthcheck" -d 'Manage health checks'
 complete -c rl -n "__fish_rl_needs_command" -f -a "history" -d 'Show the history of an image'
 complete -c rl -n "__fish_rl_needs_command" -f -a "image" -d 'Manage images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "images" -d 'List images'
@@ -109,6 +109,12 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from cp" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l health-cmd -d 'Health check command (run by /bin/sh -c; a JSON array runs as is)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l health-interval -d 'Time between health checks (default 30s; "disable" turns them off)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l health-retries -d 'Consecutive failures before the container is unhealthy (default 3)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l health-timeout -d 'A check running longer fails (default 30s)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l health-start-period -d 'Failures in this time after the start do not count (default 0s)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l health-on-failure -d 'When unhealthy: none, kill, restart or stop' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l name -d 'Name of the container' -r
@@ -147,6 +153,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l no-healthcheck -d 'Disable the image\'s HEALTHCHECK'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container when it exits'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
@@ -245,6 +252,12 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l health-cmd -d 'Health check command (run by /bin/sh -c; a JSON array runs as is)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l health-interval -d 'Time between health checks (default 30s; "disable" turns them off)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l health-retries -d 'Consecutive failures before the container is unhealthy (default 3)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l health-timeout -d 'A check running longer fails (default 30s)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l health-start-period -d 'Failures in this time after the start do not count (default 0s)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l health-on-failure -d 'When unhealthy: none, kill, restart or stop' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Name of the container' -r
@@ -283,6 +296,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l no-healthcheck -d 'Disable the image\'s HEALTHCHECK'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
@@ -310,6 +324,12 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand cp" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand create" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l health-cmd -d 'Health check command (run by /bin/sh -c; a JSON array runs as is)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l health-interval -d 'Time between health checks (default 30s; "disable" turns them off)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l health-retries -d 'Consecutive failures before the container is unhealthy (default 3)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l health-timeout -d 'A check running longer fails (default 30s)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l health-start-period -d 'Failures in this time after the start do not count (default 0s)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l health-on-failure -d 'When unhealthy: none, kill, restart or stop' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l name -d 'Name of the container' -r
@@ -348,6 +368,7 @@ complete -c rl -n "__fish_rl_using_subcommand create" -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand create" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
 complete -c rl -n "__fish_rl_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c rl -n "__fish_rl_using_subcommand create" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
+complete -c rl -n "__fish_rl_using_subcommand create" -l no-healthcheck -d 'Disable the image\'s HEALTHCHECK'
 complete -c rl -n "__fish_rl_using_subcommand create" -l rm -d 'Remove the container when it exits'
 complete -c rl -n "__fish_rl_using_subcommand create" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand create" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
@@ -375,7 +396,9 @@ complete -c rl -n "__fish_rl_using_subcommand exec" -s d -l detach -d 'Run the c
 complete -c rl -n "__fish_rl_using_subcommand exec" -l privileged -d 'Give the command every capability'
 complete -c rl -n "__fish_rl_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand export" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand healthcheck" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -f -a "run" -d 'Run a container\'s health check once (exit 0: it passed, 1: it failed)'
+complete -c rl -n "__fish_rl_using_subcommand healthcheck; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand history" -l format -d 'Output format: json, or a Go template' -r
 complete -c rl -n "__fish_rl_using_subcommand history" -s H -l human -d 'Show sizes in bytes and dates in full' -r -f -a "true\t''
 false\t''"
@@ -561,6 +584,12 @@ complete -c rl -n "__fish_rl_using_subcommand rmi" -s f -l force -d 'Remove the 
 complete -c rl -n "__fish_rl_using_subcommand rmi" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand run" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l health-cmd -d 'Health check command (run by /bin/sh -c; a JSON array runs as is)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l health-interval -d 'Time between health checks (default 30s; "disable" turns them off)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l health-retries -d 'Consecutive failures before the container is unhealthy (default 3)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l health-timeout -d 'A check running longer fails (default 30s)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l health-start-period -d 'Failures in this time after the start do not count (default 0s)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l health-on-failure -d 'When unhealthy: none, kill, restart or stop' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l restart -d 'Restart policy of a detached container: no, on-failure[:N], always, unless-stopped' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l log-opt -d 'Logging options: max-size=SIZE (rotate the log past SIZE)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l name -d 'Name of the container' -r
@@ -599,6 +628,7 @@ complete -c rl -n "__fish_rl_using_subcommand run" -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand run" -s i -l interactive -d 'Keep standard input open (pipe it to the container)'
 complete -c rl -n "__fish_rl_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c rl -n "__fish_rl_using_subcommand run" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
+complete -c rl -n "__fish_rl_using_subcommand run" -l no-healthcheck -d 'Disable the image\'s HEALTHCHECK'
 complete -c rl -n "__fish_rl_using_subcommand run" -l rm -d 'Remove the container when it exits'
 complete -c rl -n "__fish_rl_using_subcommand run" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand run" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'

@@ -151,8 +151,11 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
 
         // From here on the monitor only waits: give back the start-up code's pages.
         crate::runtime::sys::drop_clean_file_pages();
-        let code = wait(running, &mut pipes, log.as_mut());
-        if !should_restart(&paths, &mut record, code, restarts) {
+        let _ = std::fs::remove_file(container::health::state_path(&dir));
+        let mut checks = record.health.clone().map(|cfg| Checks::new(id, cfg, &spec));
+        let code = wait(running, &mut pipes, log.as_mut(), checks.as_mut());
+        let forced = checks.as_ref().is_some_and(|c| c.restart_requested);
+        if !forced && !should_restart(&paths, &mut record, code, restarts) {
             finish(&paths, &created, &mut record, Some(code), None);
             return Ok(());
         }
@@ -167,6 +170,113 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
             return Ok(());
         }
         restarts = restarts.saturating_add(1);
+    }
+}
+
+/// The health checks of a running container, run by the monitor as `rl healthcheck run ID`
+/// children (one at a time) on the configured interval, and the action an unhealthy result
+/// asks for (`--health-on-failure`).
+struct Checks {
+    id: String,
+    cfg: container::health::HealthConfig,
+    next: std::time::Instant,
+    child: Option<std::process::Child>,
+    stop_signal: Signal,
+    kill_at: Option<std::time::Instant>,
+    restart_requested: bool,
+}
+
+impl Checks {
+    fn new(
+        id: &str,
+        cfg: container::health::HealthConfig,
+        spec: &oci_spec::runtime::Spec,
+    ) -> Checks {
+        let stop_signal = spec
+            .annotations()
+            .as_ref()
+            .and_then(|a| a.get(crate::specgen::ANNOTATION_STOP_SIGNAL))
+            .and_then(|n| n.parse::<i32>().ok())
+            .and_then(|n| Signal::try_from(n).ok())
+            .unwrap_or(Signal::SIGTERM);
+        let first = Duration::from_nanos(u64::try_from(cfg.interval).unwrap_or(0));
+        Checks {
+            id: id.to_string(),
+            cfg,
+            next: std::time::Instant::now() + first,
+            child: None,
+            stop_signal,
+            kill_at: None,
+            restart_requested: false,
+        }
+    }
+
+    fn until_next(&self) -> Duration {
+        let now = std::time::Instant::now();
+        let mut t = self.next.saturating_duration_since(now);
+        if self.child.is_some() {
+            t = t.min(Duration::from_millis(100));
+        }
+        if let Some(k) = self.kill_at {
+            t = t.min(k.saturating_duration_since(now));
+        }
+        t.max(Duration::from_millis(1))
+    }
+
+    /// Start a due check, collect a finished one, act on an unhealthy result.
+    fn tick(&mut self, container: nix::unistd::Pid) {
+        let now = std::time::Instant::now();
+        if self.kill_at.is_some_and(|k| now >= k) {
+            let _ = nix::sys::signal::kill(container, Signal::SIGKILL);
+            self.kill_at = None;
+        }
+        if let Some(c) = self.child.as_mut() {
+            match c.try_wait() {
+                Ok(None) => return,
+                Ok(Some(_)) | Err(_) => self.child = None,
+            }
+            self.after_check(container);
+        }
+        if now >= self.next && self.kill_at.is_none() {
+            self.next = now + Duration::from_nanos(u64::try_from(self.cfg.interval).unwrap_or(0));
+            self.child = std::env::current_exe().ok().and_then(|exe| {
+                std::process::Command::new(exe)
+                    .args(["healthcheck", "run", &self.id])
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .ok()
+            });
+        }
+    }
+
+    fn after_check(&mut self, container: nix::unistd::Pid) {
+        let Ok(paths) = Paths::from_env() else { return };
+        let state = container::health::load(&container::dir(&paths, &self.id));
+        if state.status != "unhealthy" {
+            return;
+        }
+        match self.cfg.on_failure.as_str() {
+            "kill" => {
+                let _ = nix::sys::signal::kill(container, Signal::SIGKILL);
+            }
+            "restart" => {
+                self.restart_requested = true;
+                let _ = nix::sys::signal::kill(container, Signal::SIGKILL);
+            }
+            "stop" => {
+                if let Ok(_lock) = container::lock(&paths, &self.id)
+                    && let Ok(mut r) = container::load(&paths, &self.id)
+                {
+                    r.state = "stopping".into();
+                    let _ = container::save(&container::dir(&paths, &self.id), &r);
+                }
+                let _ = nix::sys::signal::kill(container, self.stop_signal);
+                self.kill_at = Some(std::time::Instant::now() + Duration::from_secs(10));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -237,6 +347,7 @@ fn wait(
     running: &crate::runtime::Running,
     pipes: &mut Vec<(OwnedFd, Stream)>,
     mut log: Option<&mut LogWriter>,
+    mut health: Option<&mut Checks>,
 ) -> i32 {
     let Ok(sfd) = SignalFd::with_flags(
         &running.signals,
@@ -258,9 +369,15 @@ fn wait(
             fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
         }
         // Once the container is gone, its output is drained without waiting for more than a
-        // moment (a process that escaped into the host could hold a pipe open).
+        // moment (a process that escaped into the host could hold a pipe open). While it runs,
+        // the next health check (if any) bounds the wait.
         let timeout = if status.is_some() {
             PollTimeout::from(200u16)
+        } else if let Some(h) = health.as_deref_mut() {
+            h.tick(running.pid);
+            PollTimeout::from(
+                u16::try_from(h.until_next().as_millis().min(60_000)).unwrap_or(60_000),
+            )
         } else {
             PollTimeout::NONE
         };

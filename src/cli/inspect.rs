@@ -82,6 +82,21 @@ pub fn container_value(paths: &Paths, rec: &Record) -> Value {
             })
         })
         .collect();
+    let healthcheck = rec.health.as_ref().map(|h| {
+        let test: Vec<String> = std::iter::once("CMD".to_string())
+            .chain(h.test.iter().cloned())
+            .collect();
+        json!({
+            "Test": test, "Interval": h.interval, "Timeout": h.timeout,
+            "Retries": h.retries, "StartPeriod": h.start_period,
+        })
+    });
+    let health = match &rec.health {
+        Some(_) => {
+            serde_json::to_value(crate::container::health::load(&dir)).unwrap_or(Value::Null)
+        }
+        None => json!({ "Status": "", "FailingStreak": 0, "Log": [] }),
+    };
     let running = rec.is_running();
     let status = match rec.state.as_str() {
         "running" if !running => "exited",
@@ -105,7 +120,7 @@ pub fn container_value(paths: &Paths, rec: &Record) -> Value {
             "Error": rec.error.clone().unwrap_or_default(),
             "StartedAt": time_ns(rec.started_at),
             "FinishedAt": time_ns(rec.finished_at),
-            "Health": { "Status": "", "FailingStreak": 0, "Log": [] },
+            "Health": health,
         },
         "Image": rec.image_id,
         "ImageName": rec.image_name,
@@ -140,6 +155,7 @@ pub fn container_value(paths: &Paths, rec: &Record) -> Value {
             "OnBuild": null,
             "Labels": rec.labels,
             "Annotations": annotations,
+            "Healthcheck": healthcheck,
             "StopSignal": annotations.get(crate::specgen::ANNOTATION_STOP_SIGNAL).cloned().unwrap_or_default(),
         },
         "HostConfig": {

@@ -6,6 +6,7 @@ pub mod completion;
 pub mod container;
 pub mod events;
 pub mod exec;
+pub mod health;
 pub mod image;
 pub mod info;
 pub mod inspect;
@@ -80,8 +81,9 @@ pub enum Command {
     Exec(exec::ExecArgs),
     /// Export a container's file system as a tar archive [not implemented yet]
     Export(Pending),
-    /// Run a container's health check [not implemented yet]
-    Healthcheck(Pending),
+    /// Manage health checks
+    #[command(subcommand)]
+    Healthcheck(health::HealthcheckCommand),
     /// Show the history of an image
     History(image::HistoryArgs),
     /// Manage images
@@ -248,6 +250,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::ps(&a),
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::exec(&a),
         Command::Inspect(a) => inspect::inspect(&a),
+        Command::Healthcheck(c) => health::run(&c),
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
             lifecycle::rename(&a)
         }

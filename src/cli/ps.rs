@@ -200,11 +200,15 @@ fn status(r: &Record, now_nanos: i64) -> String {
     match r.state.as_str() {
         "created" => "Created".into(),
         "running" => format!(
-            "Up {}",
+            "Up {}{}",
             human_duration(secs_between(
                 r.started_at.unwrap_or(created_nanos),
                 now_nanos
-            ))
+            )),
+            r.health_status
+                .as_deref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default()
         ),
         "exited" | "stopped" => format!(
             "Exited ({}) {} ago",
@@ -427,8 +431,7 @@ fn one_matches(key: &str, v: &str, r: &Record) -> bool {
         "id" => r.id.starts_with(v),
         "ancestor" => ancestor_matches(r, v),
         "exited" => is_exited(r) && v.parse::<i32>().ok() == Some(r.exit_code.unwrap_or(0)),
-        // No container has a health check yet.
-        "health" => v == "none",
+        "health" => r.health_status.as_deref().unwrap_or("none") == v,
         _ => false,
     }
 }

@@ -37,6 +37,27 @@ pub struct RunArgs {
     /// Where the container's output goes: k8s-file (the default; json-file is taken as it) or none
     #[arg(long, value_name = "DRIVER", default_value = "k8s-file")]
     pub log_driver: String,
+    /// Health check command (run by /bin/sh -c; a JSON array runs as is)
+    #[arg(long, value_name = "COMMAND")]
+    pub health_cmd: Option<String>,
+    /// Time between health checks (default 30s; "disable" turns them off)
+    #[arg(long, value_name = "DURATION")]
+    pub health_interval: Option<String>,
+    /// Consecutive failures before the container is unhealthy (default 3)
+    #[arg(long, value_name = "N")]
+    pub health_retries: Option<u32>,
+    /// A check running longer fails (default 30s)
+    #[arg(long, value_name = "DURATION")]
+    pub health_timeout: Option<String>,
+    /// Failures in this time after the start do not count (default 0s)
+    #[arg(long, value_name = "DURATION")]
+    pub health_start_period: Option<String>,
+    /// When unhealthy: none, kill, restart or stop
+    #[arg(long, value_name = "ACTION")]
+    pub health_on_failure: Option<String>,
+    /// Disable the image's HEALTHCHECK
+    #[arg(long)]
+    pub no_healthcheck: bool,
     /// Restart policy of a detached container: no, on-failure[:N], always, unless-stopped
     #[arg(long, value_name = "POLICY")]
     pub restart: Option<String>,
@@ -866,6 +887,18 @@ fn create(a: &RunArgs) -> Result<Created> {
     }
     let (log_driver, log_max_size) = log_options(a)?;
     let (restart_policy, restart_max) = restart_policy(a, nested.is_some())?;
+    let health = container::health::config(
+        config.config.as_ref().and_then(|c| c.healthcheck.as_ref()),
+        &container::health::HealthFlags {
+            cmd: a.health_cmd.clone(),
+            interval: a.health_interval.clone(),
+            timeout: a.health_timeout.clone(),
+            retries: a.health_retries,
+            start_period: a.health_start_period.clone(),
+            on_failure: a.health_on_failure.clone(),
+            disabled: a.no_healthcheck,
+        },
+    )?;
     let record = Record {
         id: id.clone(),
         name,
@@ -884,6 +917,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         log_max_size,
         restart_policy,
         restart_max,
+        health,
         ..Record::default()
     };
     container::save(&dir, &record)?;

@@ -1,6 +1,7 @@
 //! Containers: records and directories under `$XDG_DATA_HOME/rl/containers/<id>/`, and what
 //! running one needs besides its spec (generated /etc files, the image's users).
 
+pub mod health;
 pub mod logs;
 
 use std::fs;
@@ -76,6 +77,13 @@ pub struct Record {
     /// How many times the restart policy has brought it back since it was last started.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub restart_count: u32,
+    /// Its health check (`--health-*`, or the image's HEALTHCHECK).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<health::HealthConfig>,
+    /// The health status while it runs (`starting`, `healthy`, `unhealthy`), read from its
+    /// state file by [`list_live`]; not stored in the record.
+    #[serde(skip)]
+    pub health_status: Option<String>,
     /// Why it ended, when rl knows better than an exit code (e.g. its monitor was killed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -287,6 +295,9 @@ pub fn list_live(paths: &Paths) -> Vec<Record> {
     let mut all = list(paths);
     for r in &mut all {
         reconcile(paths, r);
+        if r.health.is_some() && r.is_running() {
+            r.health_status = Some(health::load(&dir(paths, &r.id)).status);
+        }
     }
     all
 }

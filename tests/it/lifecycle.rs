@@ -519,3 +519,102 @@ fn image_changes_are_events_too() {
     assert_eq!(lines[1], "tag localhost/copy:1");
     assert_eq!(lines[2], "remove localhost/copy:1");
 }
+
+#[test]
+fn health_checks_without_systemd() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    // Healthy while /tmp/ok exists; the monitor checks every 200 ms.
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "doc",
+        "--health-cmd",
+        "test -e /tmp/ok",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "2",
+        small(),
+        "sh",
+        "-c",
+        "touch /tmp/ok; while true; do sleep 0.05; done",
+    ])
+    .success();
+    assert!(wait_until(Duration::from_secs(10), || {
+        env.rl(&["ps", "--format", "{{.Status}}"])
+            .stdout
+            .contains("(healthy)")
+    }));
+    assert_eq!(
+        env.rl(&["ps", "--filter", "health=healthy", "--format", "{{.Names}}"])
+            .success()
+            .out(),
+        "doc"
+    );
+    assert_eq!(
+        env.rl(&["healthcheck", "run", "doc"]).success().out(),
+        "healthy"
+    );
+    env.rl(&["exec", "doc", "rm", "/tmp/ok"]).success();
+    assert!(wait_until(Duration::from_secs(10), || {
+        env.rl(&["inspect", "--format", "{{.State.Health.Status}}", "doc"])
+            .stdout
+            == "unhealthy\n"
+    }));
+    let out = env.rl(&["healthcheck", "run", "doc"]);
+    out.status_is(1);
+    assert_eq!(out.out(), "unhealthy");
+    let v = env.rl(&["inspect", "doc"]).json();
+    assert!(v[0]["State"]["Health"]["FailingStreak"].as_u64().unwrap() >= 2);
+    assert_eq!(
+        v[0]["State"]["Health"]["Log"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["ExitCode"],
+        1
+    );
+    env.rl(&["rm", "-f", "doc"]).success();
+    // --health-on-failure=kill: an unhealthy container is killed by its monitor.
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "sick",
+        "--health-cmd",
+        "false",
+        "--health-interval",
+        "100ms",
+        "--health-retries",
+        "1",
+        "--health-on-failure",
+        "kill",
+        small(),
+        "sleep",
+        "1000",
+    ])
+    .success();
+    assert!(wait_until(Duration::from_secs(10), || state(&env, "sick")
+        ["state"]
+        == "exited"));
+    assert_eq!(state(&env, "sick")["exitCode"], 137);
+    env.rl(&["healthcheck", "run", "sick"])
+        .fails_with(125, "is not running");
+    env.rl(&[
+        "run",
+        "--health-interval",
+        "soon",
+        "--health-cmd",
+        "true",
+        small(),
+        "true",
+    ])
+    .fails_with(125, "invalid --health-interval");
+    env.rl(&["create", "--name", "plain", small(), "true"])
+        .success();
+    env.rl(&["healthcheck", "run", "plain"])
+        .fails_with(125, "has no health check");
+    env.rl(&["rm", "sick", "plain"]).success();
+}
