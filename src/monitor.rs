@@ -139,12 +139,7 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         record.restart_count = restarts;
         container::save(&dir, &record)?;
         drop(lock);
-        crate::events::record(
-            &paths,
-            &crate::events::Event::new("container", "start", id)
-                .name(&record.name)
-                .image(&record.image_name),
-        );
+        crate::events::record(&paths, &container::event(&record, "start"));
         if let Some(mut s) = status.take() {
             let _ = s.write_all(b"ok");
         }
@@ -310,10 +305,7 @@ fn record_exit(paths: &Paths, record: &mut Record, code: i32, state: &str) {
     let _ = container::save(&container::dir(paths, &record.id), record);
     crate::events::record(
         paths,
-        &crate::events::Event::new("container", "died", &record.id)
-            .name(&record.name)
-            .image(&record.image_name)
-            .attr("exitCode", code.to_string()),
+        &crate::container::event(record, "died").attr("exitCode", code.to_string()),
     );
 }
 
@@ -449,19 +441,11 @@ fn finish(
     let dir = container::dir(paths, &record.id);
     crate::events::record(
         paths,
-        &crate::events::Event::new("container", "died", &record.id)
-            .name(&record.name)
-            .image(&record.image_name)
-            .attr("exitCode", code.unwrap_or(-1).to_string()),
+        &crate::container::event(record, "died").attr("exitCode", code.unwrap_or(-1).to_string()),
     );
     if record.rm {
         remove_dir(&dir, &created.anonymous);
-        crate::events::record(
-            paths,
-            &crate::events::Event::new("container", "remove", &record.id)
-                .name(&record.name)
-                .image(&record.image_name),
-        );
+        crate::events::record(paths, &crate::container::event(record, "remove"));
         return;
     }
     // Others may have changed the record meanwhile (rename): start from what is stored. A newer

@@ -140,10 +140,7 @@ pub fn exec(a: &ExecArgs) -> Result<()> {
     )?;
     crate::events::record(
         &paths,
-        &crate::events::Event::new("container", "exec", &rec.id)
-            .name(&rec.name)
-            .image(&rec.image_name)
-            .attr("execCommand", a.command.join(" ")),
+        &crate::container::event(&rec, "exec").attr("execCommand", a.command.join(" ")),
     );
     if a.detach {
         running.restore_signals();

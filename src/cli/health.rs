@@ -66,9 +66,7 @@ pub fn run(c: &HealthcheckCommand) -> Result<()> {
         if after.status != before.status {
             crate::events::record(
                 &paths,
-                &crate::events::Event::new("container", "health_status", &rec.id)
-                    .name(&rec.name)
-                    .image(&rec.image_name)
+                &crate::container::event(&rec, "health_status")
                     .attr("health_status", after.status.clone()),
             );
         }

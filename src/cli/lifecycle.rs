@@ -231,12 +231,7 @@ fn stop_one(paths: &Paths, rec: &Record, timeout: Duration) -> Result<()> {
             )));
         }
     }
-    crate::events::record(
-        paths,
-        &crate::events::Event::new("container", "stop", &rec.id)
-            .name(&rec.name)
-            .image(&rec.image_name),
-    );
+    crate::events::record(paths, &crate::container::event(rec, "stop"));
     Ok(())
 }
 
@@ -295,10 +290,7 @@ pub fn kill(a: &KillArgs) -> Result<()> {
         signal_container(r, sig)?;
         crate::events::record(
             &paths,
-            &crate::events::Event::new("container", "kill", &r.id)
-                .name(&r.name)
-                .image(&r.image_name)
-                .attr("signal", (sig as i32).to_string()),
+            &crate::container::event(r, "kill").attr("signal", (sig as i32).to_string()),
         );
         Ok(())
     })
@@ -323,12 +315,7 @@ fn remove(paths: &Paths, rec: &Record, volumes: bool) -> Result<()> {
             dir.display()
         )));
     }
-    crate::events::record(
-        paths,
-        &crate::events::Event::new("container", "remove", &rec.id)
-            .name(&rec.name)
-            .image(&rec.image_name),
-    );
+    crate::events::record(paths, &crate::container::event(rec, "remove"));
     Ok(())
 }
 
@@ -542,12 +529,7 @@ pub fn restart(a: &RestartArgs) -> Result<()> {
             entered = true;
         }
         start_monitor(&r.id)?;
-        crate::events::record(
-            &paths,
-            &crate::events::Event::new("container", "restart", &r.id)
-                .name(&r.name)
-                .image(&r.image_name),
-        );
+        crate::events::record(&paths, &crate::container::event(r, "restart"));
         Ok(())
     })
 }

@@ -192,12 +192,7 @@ fn targets(paths: &Paths, a: &PauseArgs, what: &str, state: &str) -> Result<Vec<
 }
 
 fn event(paths: &Paths, rec: &Record, action: &str) {
-    crate::events::record(
-        paths,
-        &crate::events::Event::new("container", action, &rec.id)
-            .name(&rec.name)
-            .image(&rec.image_name),
-    );
+    crate::events::record(paths, &crate::container::event(rec, action));
 }
 
 /// `rl pause`: SIGSTOP every process of the container (there is no freezer to use).

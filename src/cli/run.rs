@@ -1084,12 +1084,7 @@ fn start_attached(
         record.pid_start = container::process_start(pid.as_raw());
         record.started_at = Some(crate::format::time::now_nanos());
         container::save(&dir, &record)?;
-        crate::events::record(
-            &paths,
-            &crate::events::Event::new("container", "start", &record.id)
-                .name(&record.name)
-                .image(&record.image_name),
-        );
+        crate::events::record(&paths, &crate::container::event(&record, "start"));
         Ok(())
     });
     record.pid = None;
@@ -1102,10 +1097,7 @@ fn start_attached(
         };
         crate::events::record(
             &paths,
-            &crate::events::Event::new("container", "died", &record.id)
-                .name(&record.name)
-                .image(&record.image_name)
-                .attr("exitCode", code.to_string()),
+            &crate::container::event(&record, "died").attr("exitCode", code.to_string()),
         );
     }
     crate::timing::mark("container exited");
@@ -1114,12 +1106,7 @@ fn start_attached(
         for v in &anonymous {
             crate::image::store::remove_any(v);
         }
-        crate::events::record(
-            &paths,
-            &crate::events::Event::new("container", "remove", &record.id)
-                .name(&record.name)
-                .image(&record.image_name),
-        );
+        crate::events::record(&paths, &crate::container::event(&record, "remove"));
         crate::timing::mark("removed the container");
     } else {
         let _lock = container::lock(&paths, &record.id);

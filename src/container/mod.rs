@@ -132,6 +132,20 @@ impl Record {
     }
 }
 
+/// An event about a container: its id, name, image and (as docker's events carry them) its
+/// labels, which tools such as the devcontainers CLI match on.
+pub fn event(rec: &Record, action: &str) -> crate::events::Event {
+    let mut ev = crate::events::Event::new("container", action, &rec.id)
+        .name(&rec.name)
+        .image(&rec.image_name);
+    for (k, v) in &rec.labels {
+        if k != "name" && k != "image" {
+            ev = ev.attr(k, v.clone());
+        }
+    }
+    ev
+}
+
 /// The directory of a container.
 pub fn dir(paths: &Paths, id: &str) -> PathBuf {
     paths.containers().join(id)
