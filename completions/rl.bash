@@ -2803,12 +2803,16 @@ _rl() {
             return 0
             ;;
         rl__subcmd__system__subcmd__df)
-            opts="-h --help"
+            opts="-v -h --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2881,7 +2885,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__system__subcmd__prune)
-            opts="-h --help"
+            opts="-a -f -h --all --force --volumes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

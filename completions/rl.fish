@@ -656,10 +656,12 @@ complete -c rl -n "__fish_rl_using_subcommand stop" -s t -l time -d 'Seconds to 
 complete -c rl -n "__fish_rl_using_subcommand stop" -s a -l all -d 'Stop every running container'
 complete -c rl -n "__fish_rl_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "df" -d 'Show disk usage of images, containers and volumes [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "df" -d 'Show disk usage of images, containers and volumes'
 complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "events" -d 'Show events from rl\'s event log (same as `rl events`)'
 complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "info" -d 'Show what rl knows about this machine (same as `rl info`)'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "prune" -d 'Remove unused data [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "prune" -d 'Remove stopped containers, dangling images and (with --volumes) unused volumes'
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from df" -l format -d 'Output format: json, or a Go template applied to each row' -r
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from df" -s v -l verbose -d 'Show every image, container and volume (accepted; the summary is printed)'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -s f -l filter -d 'Show only matching events: event=ACTION (or status=), container=ID|NAME, image=NAME|ID, type=container|image|volume|network, volume=NAME, network=ID|NAME, label=KEY[=VALUE]. The same key repeated matches any of its values; different keys must all match' -r
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -l since -d 'Show events from this time on: RFC 3339, Unix seconds, or a duration back from now (10m)' -r
@@ -672,6 +674,9 @@ false\t''"
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from info" -s f -l format -d 'Output format: json, or a Go template such as \'{{.Host.Kernel}}\'' -r
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from prune" -s a -l all -d 'Also remove every image no container uses, not only dangling ones'
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from prune" -l volumes -d 'Also remove volumes no container uses'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand tag" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand top" -s h -l help -d 'Print help'

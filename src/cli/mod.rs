@@ -20,6 +20,7 @@ pub mod ps;
 pub mod push;
 pub mod run;
 pub mod system;
+pub mod system_ops;
 pub mod unshare;
 pub mod version;
 
@@ -251,6 +252,8 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::exec(&a),
         Command::Inspect(a) => inspect::inspect(&a),
         Command::Healthcheck(c) => health::run(&c),
+        Command::System(SystemCommand::Df(a)) => system_ops::df(&a),
+        Command::System(SystemCommand::Prune(a)) => system_ops::prune(&a),
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
             lifecycle::rename(&a)
         }

@@ -318,7 +318,7 @@ fn json_row(r: &Record, now_nanos: i64, size: Option<u64>) -> Value {
 
 /// Bytes in a directory tree: every entry but directories, hard links once, symbolic links not
 /// followed; what cannot be read counts as nothing.
-fn upper_size(dir: &Path) -> u64 {
+pub(crate) fn upper_size(dir: &Path) -> u64 {
     let mut total = 0u64;
     let mut seen = HashSet::new();
     let mut stack = vec![dir.to_path_buf()];

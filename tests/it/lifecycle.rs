@@ -618,3 +618,67 @@ fn health_checks_without_systemd() {
         .fails_with(125, "has no health check");
     env.rl(&["rm", "sick", "plain"]).success();
 }
+
+#[test]
+fn system_df_and_prune() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&[
+        "run",
+        "--name",
+        "done",
+        "-v",
+        "keep:/data",
+        small(),
+        "sh",
+        "-c",
+        "echo x > /data/f; echo y > /f",
+    ])
+    .success();
+    env.rl(&["run", "-d", "--name", "up", small(), "sleep", "1000"])
+        .success();
+    env.rl(&["run", "--rm", "-v", "loose:/data", small(), "true"])
+        .success();
+    let df = env.rl(&["system", "df"]);
+    let lines: Vec<&str> = df.success().stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("TYPE") && lines[0].contains("RECLAIMABLE"),
+        "{lines:?}"
+    );
+    let v = env.rl(&["system", "df", "--format", "json"]).json();
+    assert_eq!(
+        (
+            v[0]["Type"].as_str(),
+            v[0]["Total"].as_u64(),
+            v[0]["Active"].as_u64()
+        ),
+        (Some("Images"), Some(1), Some(1))
+    );
+    assert_eq!(
+        (v[1]["Total"].as_u64(), v[1]["Active"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(v[1]["RawSize"].as_u64().unwrap() >= 2, "{v}");
+    assert_eq!(
+        (v[2]["Total"].as_u64(), v[2]["Active"].as_u64()),
+        (Some(2), Some(1))
+    );
+    // prune: the stopped container, then unused volumes; the running one and its image stay.
+    env.rl(&["system", "prune", "-f", "--volumes"]).success();
+    assert_eq!(
+        env.rl(&["ps", "-a", "--format", "{{.Names}}"])
+            .success()
+            .out(),
+        "up"
+    );
+    let vols: Vec<String> = std::fs::read_dir(env.rl_data().join("volumes"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(vols.is_empty(), "{vols:?}");
+    assert_eq!(env.rl(&["images", "-q"]).success().out().lines().count(), 1);
+    env.rl(&["rm", "-f", "up"]).success();
+    env.rl(&["system", "prune", "-f", "-a"]).success();
+    assert_eq!(env.rl(&["images", "-q"]).success().out(), "");
+}
