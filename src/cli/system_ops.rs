@@ -58,11 +58,10 @@ fn volumes_in_use(paths: &Paths) -> BTreeSet<String> {
 }
 
 fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "0%".into()
-    } else {
-        format!("{}%", part.saturating_mul(100) / whole)
-    }
+    format!(
+        "{}%",
+        part.saturating_mul(100).checked_div(whole).unwrap_or(0)
+    )
 }
 
 /// `rl system df`: what images, containers and volumes take, and what could be reclaimed.
