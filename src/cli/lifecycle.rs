@@ -30,6 +30,8 @@ pub fn start_monitor(id: &str) -> Result<()> {
         .arg("__monitor")
         .arg(id)
         .env(crate::monitor::STATUS_FD, w.as_raw_fd().to_string())
+        // A long-lived process must not pin the caller's working directory (an unmountable disk).
+        .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
