@@ -70,30 +70,76 @@ pub(crate) fn container_file(pid: i32, path: &str) -> Option<String> {
     Some(text)
 }
 
+/// A running container as a process started in it needs it: its spec, its seccomp filter, its
+/// users, and the pid of its first process. Loading it joins the container's user namespace.
+pub(crate) struct Running {
+    /// The container's runtime spec (`config.json`).
+    pub spec: oci_spec::runtime::Spec,
+    /// Its first process.
+    pub pid: i32,
+    /// The compiled seccomp filter the container got (kept in its bundle).
+    pub seccomp: Option<Vec<u8>>,
+    base: oci_spec::runtime::Process,
+    users: ImageUsers,
+}
+
+impl Running {
+    /// Load what starting a process in `rec` needs; `why_not` ends the error when it does not
+    /// run ("container X is not running (state S): WHY_NOT").
+    pub fn load(paths: &Paths, rec: &container::Record, why_not: &str) -> Result<Running> {
+        let pid = match rec.pid {
+            Some(p) if rec.is_running() && container::alive(rec.pid, rec.pid_start) => p,
+            _ => {
+                return Err(Error::Msg(format!(
+                    "container {} is not running (state {}): {why_not}",
+                    rec.name, rec.state
+                )));
+            }
+        };
+        let dir = container::dir(paths, &rec.id);
+        let spec: oci_spec::runtime::Spec = std::fs::read(dir.join("config.json"))
+            .map_err(|e| Error::path("read", dir.join("config.json"), e))
+            .and_then(|b| {
+                serde_json::from_slice(&b)
+                    .map_err(|e| Error::Msg(format!("container {}: config.json: {e}", rec.name)))
+            })?;
+        let base = spec.process().clone().ok_or_else(|| {
+            Error::Msg(format!("container {}: its spec has no process", rec.name))
+        })?;
+        let seccomp = std::fs::read(dir.join("bundle.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<super::run::Created>(&b).ok())
+            .and_then(|c| c.bundle.seccomp);
+        crate::runtime::join_userns(pid)?;
+        let users = ImageUsers {
+            passwd: container_file(pid, "/etc/passwd"),
+            group: container_file(pid, "/etc/group"),
+        };
+        Ok(Running {
+            spec,
+            pid,
+            seccomp,
+            base,
+            users,
+        })
+    }
+
+    /// The process to start: the container's own, changed by `opts`.
+    pub fn process(
+        &self,
+        opts: &ExecOptions,
+        host_env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<oci_spec::runtime::Process> {
+        crate::specgen::exec_process(&self.base, opts, &self.users, host_env)
+            .map_err(|e| Error::Msg(e.to_string()))
+    }
+}
+
 /// `rl exec`.
 pub fn exec(a: &ExecArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let rec = super::run::find_container(&paths, &a.container)?;
-    let pid = match rec.pid {
-        Some(p) if rec.is_running() && container::alive(rec.pid, rec.pid_start) => p,
-        _ => {
-            return Err(Error::Msg(format!(
-                "container {} is not running (state {}): it cannot exec",
-                rec.name, rec.state
-            )));
-        }
-    };
-    let dir = container::dir(&paths, &rec.id);
-    let spec: oci_spec::runtime::Spec = std::fs::read(dir.join("config.json"))
-        .map_err(|e| Error::path("read", dir.join("config.json"), e))
-        .and_then(|b| {
-            serde_json::from_slice(&b)
-                .map_err(|e| Error::Msg(format!("container {}: config.json: {e}", rec.name)))
-        })?;
-    let base = spec
-        .process()
-        .clone()
-        .ok_or_else(|| Error::Msg(format!("container {}: its spec has no process", rec.name)))?;
+    let running = Running::load(&paths, &rec, "it cannot exec")?;
     let opts = ExecOptions {
         command: a.command.clone(),
         env: a.env.clone(),
@@ -107,19 +153,8 @@ pub fn exec(a: &ExecArgs) -> Result<()> {
         tty: a.tty,
         privileged: a.privileged,
     };
-    // The compiled seccomp filter the container got (kept in its bundle).
-    let seccomp = std::fs::read(dir.join("bundle.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<super::run::Created>(&b).ok())
-        .and_then(|c| c.bundle.seccomp);
-    crate::runtime::join_userns(pid)?;
-    let users = ImageUsers {
-        passwd: container_file(pid, "/etc/passwd"),
-        group: container_file(pid, "/etc/group"),
-    };
     let host_env = |k: &str| std::env::var(k).ok();
-    let process = crate::specgen::exec_process(&base, &opts, &users, &host_env)
-        .map_err(|e| Error::Msg(e.to_string()))?;
+    let process = running.process(&opts, &host_env)?;
     let console = if a.tty && !a.detach {
         Some(crate::runtime::console::Console::new()?)
     } else {
@@ -130,11 +165,11 @@ pub fn exec(a: &ExecArgs) -> Result<()> {
         nix::unistd::dup2_stdin(&null)
             .map_err(|e| Error::Msg(format!("redirect stdin: {}", e.desc())))?;
     }
-    let running = crate::runtime::exec_in(
-        &spec,
+    let started = crate::runtime::exec_in(
+        &running.spec,
         process,
-        seccomp.as_deref(),
-        pid,
+        running.seccomp.as_deref(),
+        running.pid,
         a.sig_proxy && !a.detach,
         console,
     )?;
@@ -143,10 +178,10 @@ pub fn exec(a: &ExecArgs) -> Result<()> {
         &crate::container::event(&rec, "exec").attr("execCommand", a.command.join(" ")),
     );
     if a.detach {
-        running.restore_signals();
+        started.restore_signals();
         return Ok(());
     }
-    match crate::runtime::wait_running(running, a.interactive)? {
+    match crate::runtime::wait_running(started, a.interactive)? {
         0 => Ok(()),
         code => Err(Error::ContainerExit(code)),
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::config::Paths;
 use crate::container::{self, health};
 use crate::error::{Error, Result};
-use crate::specgen::{ExecOptions, ImageUsers};
+use crate::specgen::ExecOptions;
 
 /// Manage health checks
 #[derive(Debug, clap::Subcommand)]
@@ -34,17 +34,9 @@ pub fn run(c: &HealthcheckCommand) -> Result<()> {
         .health
         .clone()
         .ok_or_else(|| Error::Msg(format!("container {} has no health check", rec.name)))?;
-    let pid = match rec.pid {
-        Some(p) if rec.is_running() && container::alive(rec.pid, rec.pid_start) => p,
-        _ => {
-            return Err(Error::Msg(format!(
-                "container {} is not running: its health cannot be checked",
-                rec.name
-            )));
-        }
-    };
+    let target = super::exec::Running::load(&paths, &rec, "its health cannot be checked")?;
     let start = crate::format::time::now_nanos();
-    let (code, output) = check(&paths, &rec, &cfg, pid)?;
+    let (code, output) = check(&target, &cfg)?;
     let end = crate::format::time::now_nanos();
     let dir = container::dir(&paths, &rec.id);
     let in_start = rec.started_at.is_some_and(|s| start - s < cfg.start_period);
@@ -81,38 +73,12 @@ pub fn run(c: &HealthcheckCommand) -> Result<()> {
 }
 
 /// Run the check's command in the container; its exit code (-1 past the timeout) and output.
-fn check(
-    paths: &Paths,
-    rec: &container::Record,
-    cfg: &health::HealthConfig,
-    pid: i32,
-) -> Result<(i32, String)> {
-    let dir = container::dir(paths, &rec.id);
-    let spec: oci_spec::runtime::Spec = std::fs::read(dir.join("config.json"))
-        .map_err(|e| Error::path("read", dir.join("config.json"), e))
-        .and_then(|b| {
-            serde_json::from_slice(&b)
-                .map_err(|e| Error::Msg(format!("container {}: config.json: {e}", rec.name)))
-        })?;
-    let base = spec
-        .process()
-        .clone()
-        .ok_or_else(|| Error::Msg(format!("container {}: its spec has no process", rec.name)))?;
-    let seccomp = std::fs::read(dir.join("bundle.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<super::run::Created>(&b).ok())
-        .and_then(|c| c.bundle.seccomp);
-    crate::runtime::join_userns(pid)?;
-    let users = ImageUsers {
-        passwd: super::exec::container_file(pid, "/etc/passwd"),
-        group: super::exec::container_file(pid, "/etc/group"),
-    };
+fn check(target: &super::exec::Running, cfg: &health::HealthConfig) -> Result<(i32, String)> {
     let opts = ExecOptions {
         command: cfg.test.clone(),
         ..ExecOptions::default()
     };
-    let process = crate::specgen::exec_process(&base, &opts, &users, &|_| None)
-        .map_err(|e| Error::Msg(e.to_string()))?;
+    let process = target.process(&opts, &|_| None)?;
     // The check's stdout and stderr go to a pipe read here (rl's own are kept aside).
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
@@ -127,7 +93,14 @@ fn check(
     };
     let _ = nix::unistd::dup2_stdin(&null);
     redirect(&w, &w);
-    let started = crate::runtime::exec_in(&spec, process, seccomp.as_deref(), pid, false, None);
+    let started = crate::runtime::exec_in(
+        &target.spec,
+        process,
+        target.seccomp.as_deref(),
+        target.pid,
+        false,
+        None,
+    );
     redirect(&keep_out, &keep_err);
     drop(w);
     let running = match started {

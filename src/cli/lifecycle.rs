@@ -362,6 +362,20 @@ pub fn wait(a: &WaitArgs) -> Result<()> {
     Ok(())
 }
 
+/// Start a container that is not running under a new monitor: it needs its saved bundle, and
+/// this process in rl's user namespace (stopping one may have joined the container's own,
+/// whose map is rl's).
+fn start_again(paths: &Paths, r: &Record) -> Result<()> {
+    if !container::dir(paths, &r.id).join("bundle.json").exists() {
+        return Err(Error::Msg(format!(
+            "container {} cannot be started again (it was run in the foreground without a saved bundle)",
+            r.name
+        )));
+    }
+    ensure_userns()?;
+    start_monitor(&r.id)
+}
+
 /// `rl start` without `-a`: start each container detached, under a monitor.
 pub fn start_detached(a: &StartArgs) -> Result<()> {
     let paths = Paths::from_env()?;
@@ -374,10 +388,7 @@ pub fn start_detached(a: &StartArgs) -> Result<()> {
                 }),
                 Some(("status", v)) => all.retain(|r| r.state == v),
                 Some(("name", v)) => all.retain(|r| r.name.contains(v)),
-                Some(("label", v)) => all.retain(|r| match v.split_once('=') {
-                    Some((k, val)) => r.labels.get(k).is_some_and(|x| x == val),
-                    None => r.labels.contains_key(v),
-                }),
+                Some(("label", v)) => all.retain(|r| super::ps::label_matches(r, v)),
                 _ => {
                     return Err(Error::Usage(format!(
                         "invalid --filter {f:?}: want restart-policy=, status=, name= or label="
@@ -395,23 +406,12 @@ pub fn start_detached(a: &StartArgs) -> Result<()> {
         }
         find_all(&paths, &a.containers)?
     };
-    let mut entered = false;
     each(&a.containers, recs, |r| {
         if r.is_running() {
             // docker and podman: starting a running container is not an error.
             return Ok(());
         }
-        if !container::dir(&paths, &r.id).join("bundle.json").exists() {
-            return Err(Error::Msg(format!(
-                "container {} cannot be started again (it was run in the foreground without a saved bundle)",
-                r.name
-            )));
-        }
-        if !entered {
-            super::image::enter_userns()?;
-            entered = true;
-        }
-        start_monitor(&r.id)
+        start_again(&paths, r)
     })
 }
 
@@ -514,23 +514,11 @@ pub fn restart(a: &RestartArgs) -> Result<()> {
         recs.retain(Record::is_running);
     }
     let timeout = Duration::from_secs(a.time.unwrap_or(10));
-    let mut entered = false;
     each(&a.containers, recs, |r| {
         if r.is_running() {
             stop_one(&paths, r, timeout)?;
         }
-        if !container::dir(&paths, &r.id).join("bundle.json").exists() {
-            return Err(Error::Msg(format!(
-                "container {} cannot be started again (it was run in the foreground without a saved bundle)",
-                r.name
-            )));
-        }
-        if !entered {
-            // Stopping may have joined the container's user namespace, whose map is rl's own.
-            ensure_userns()?;
-            entered = true;
-        }
-        start_monitor(&r.id)?;
+        start_again(&paths, r)?;
         crate::events::record(&paths, &crate::container::event(r, "restart"));
         Ok(())
     })
@@ -580,12 +568,7 @@ pub fn prune(a: &PruneArgs) -> Result<()> {
         .into_iter()
         .filter(|r| !r.is_running())
         .filter(|r| until.is_none_or(|u| i64::try_from(r.created).unwrap_or(0) * 1_000_000_000 < u))
-        .filter(|r| {
-            labels.iter().all(|l| match l.split_once('=') {
-                Some((k, v)) => r.labels.get(k).is_some_and(|x| x == v),
-                None => r.labels.contains_key(l),
-            })
-        })
+        .filter(|r| labels.iter().all(|l| super::ps::label_matches(r, l)))
         .collect();
     if victims.is_empty() {
         return Ok(());

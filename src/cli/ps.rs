@@ -456,7 +456,7 @@ fn name_matches(name: &str, pat: &str) -> bool {
 }
 
 /// `label=KEY` or `label=KEY=VALUE`.
-fn label_matches(r: &Record, v: &str) -> bool {
+pub(crate) fn label_matches(r: &Record, v: &str) -> bool {
     match v.split_once('=') {
         Some((k, val)) => r.labels.get(k).is_some_and(|x| x == val),
         None => r.labels.contains_key(v),

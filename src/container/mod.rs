@@ -159,29 +159,24 @@ pub struct Lock {
 
 /// Lock a container against concurrent changes (start, stop, remove, the monitor's updates).
 pub fn lock(paths: &Paths, id: &str) -> Result<Lock> {
-    let path = dir(paths, id).join(".lock");
+    lock_file(&dir(paths, id).join(".lock"))
+}
+
+fn lock_file(path: &Path) -> Result<Lock> {
     let f = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
-        .map_err(|e| Error::path("open lock", &path, e))?;
-    f.lock().map_err(|e| Error::path("lock", &path, e))?;
+        .open(path)
+        .map_err(|e| Error::path("open lock", path, e))?;
+    f.lock().map_err(|e| Error::path("lock", path, e))?;
     Ok(Lock { _file: f })
 }
 
 /// Lock container names (held while a name is chosen or changed: names stay unique).
 pub fn lock_names(paths: &Paths) -> Result<Lock> {
     crate::config::ensure_dir(&paths.containers())?;
-    let path = paths.containers().join(".names.lock");
-    let f = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::path("open lock", &path, e))?;
-    f.lock().map_err(|e| Error::path("lock", &path, e))?;
-    Ok(Lock { _file: f })
+    lock_file(&paths.containers().join(".names.lock"))
 }
 
 /// Read one container's record.

@@ -205,54 +205,13 @@ pub fn exec_in(
         linux.set_sysctl(None);
         exec_spec.set_linux(Some(linux));
     }
-    let mut forwarded = SigSet::empty();
-    forwarded.add(Signal::SIGCHLD);
-    if sig_proxy {
-        for s in FORWARDED {
-            forwarded.add(*s);
-        }
-    }
-    if console.is_some() {
-        forwarded.add(Signal::SIGWINCH);
-    }
-    let (master, slave) = match console {
-        Some(c) => (Some(c.master), Some(c.slave)),
-        None => (None, None),
-    };
-    let mut old = SigSet::empty();
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), Some(&mut old))
-        .map_err(|e| Error::Msg(format!("block signals: {}", e.desc())))?;
-    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
-    let mut pipe = (Some(err_r), Some(err_w));
-    let child = sys::fork_into(|| {
-        drop(pipe.0.take());
-        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-        let err = exec_main(&exec_spec, &joined, seccomp, slave.as_ref());
-        match pipe.1.take() {
-            Some(w) => report(w, &err),
-            None => err.code,
-        }
-    })
-    .map_err(|e| Error::io("fork the exec process", e))?;
-    drop(pipe.1.take());
-    drop(slave);
-    let running = Running {
-        pid: child,
-        signals: forwarded,
-        master,
-        old_mask: old,
-    };
-    if let Some((code, msg)) = pipe.0.take().and_then(read_error) {
-        let _ = waitpid(child, None);
-        running.restore_signals();
-        return Err(match code {
-            EXIT_NOT_FOUND => Error::CommandNotFound(msg),
-            EXIT_NOT_INVOCABLE => Error::NotInvocable(msg),
-            _ => Error::Msg(msg),
-        });
-    }
-    Ok(running)
+    start_child(
+        sig_proxy,
+        console,
+        CloneFlags::empty(),
+        "fork the exec process",
+        |slave| exec_main(&exec_spec, &joined, seccomp, slave),
+    )
 }
 
 fn exec_main(
@@ -330,6 +289,36 @@ pub fn spawn_muted(
         enter_nested(maps)?;
     }
     let flags = ns_flags(spec);
+    // The container's first process is born in its namespaces (uts, ipc, net, cgroup, pid):
+    // the caller keeps its own and can start another container later (a restart policy).
+    let what = format!("create the container's namespaces ({flags:?})");
+    start_child(sig_proxy, console, flags, &what, |slave| {
+        crate::timing::mark("container: forked");
+        if (mute.0 || mute.1)
+            && let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null")
+        {
+            if mute.0 {
+                let _ = nix::unistd::dup2_stdout(&null);
+            }
+            if mute.1 {
+                let _ = nix::unistd::dup2_stderr(&null);
+            }
+        }
+        container_main(spec, bundle, slave)
+    })
+}
+
+/// What [`spawn`] and [`exec_in`] share: block SIGCHLD (and, with `sig_proxy`, the forwarded
+/// signals) for the caller to wait on, clone a child into `flags` (none: a plain fork) that
+/// restores the signal mask and runs `body` with the pty's slave, and return once the child has
+/// exec'd, or fail with the setup error it reported over a close-on-exec pipe (reaping it).
+fn start_child(
+    sig_proxy: bool,
+    console: Option<console::Console>,
+    flags: CloneFlags,
+    what: &str,
+    body: impl FnOnce(Option<&OwnedFd>) -> SetupError,
+) -> Result<Running> {
     let mut forwarded = SigSet::empty();
     forwarded.add(Signal::SIGCHLD);
     if sig_proxy {
@@ -351,23 +340,10 @@ pub fn spawn_muted(
         .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
     // The closure runs only in the child; the parent keeps its ends through `pipe`.
     let mut pipe = (Some(err_r), Some(err_w));
-    // The container's first process is born in its namespaces (uts, ipc, net, cgroup, pid):
-    // the caller keeps its own and can start another container later (a restart policy).
     let child = sys::clone_into(flags, || {
         drop(pipe.0.take());
         let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-        crate::timing::mark("container: forked");
-        if (mute.0 || mute.1)
-            && let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null")
-        {
-            if mute.0 {
-                let _ = nix::unistd::dup2_stdout(&null);
-            }
-            if mute.1 {
-                let _ = nix::unistd::dup2_stderr(&null);
-            }
-        }
-        let err = container_main(spec, bundle, slave.as_ref());
+        let err = body(slave.as_ref());
         match pipe.1.take() {
             Some(w) => report(w, &err),
             None => err.code,
@@ -375,9 +351,7 @@ pub fn spawn_muted(
     })
     .map_err(|e| {
         let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-        Error::Msg(format!(
-            "create the container's namespaces ({flags:?}): {e}"
-        ))
+        Error::Msg(format!("{what}: {e}"))
     })?;
     drop(pipe.1.take());
     drop(slave);

@@ -3,24 +3,10 @@
 use std::time::Duration;
 
 use crate::support::fixtures::pushed;
-use crate::support::{TestEnv, wait_until};
+use crate::support::{TestEnv, container_record as state, wait_until};
 
 fn small() -> &'static str {
     &pushed().small.reference
-}
-
-/// A container's record as rl stored it.
-fn state(env: &TestEnv, name: &str) -> serde_json::Value {
-    let dir = env.rl_data().join("containers");
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        if let Ok(b) = std::fs::read(e.path().join("container.json")) {
-            let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
-            if v["name"] == name {
-                return v;
-            }
-        }
-    }
-    panic!("no container {name}");
 }
 
 #[test]

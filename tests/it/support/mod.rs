@@ -442,6 +442,20 @@ pub fn run_command(mut c: Command, stdin: Option<&[u8]>, label: &str) -> Output 
     }
 }
 
+/// A container's record as rl stored it (`container.json`), found by name.
+pub fn container_record(env: &TestEnv, name: &str) -> serde_json::Value {
+    let dir = env.rl_data().join("containers");
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        if let Ok(b) = fs::read(e.path().join("container.json")) {
+            let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+            if v["name"] == name {
+                return v;
+            }
+        }
+    }
+    panic!("no container {name}");
+}
+
 /// Poll `f` every 20 ms until it is true or `timeout` passes; returns the last answer.
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + timeout;
