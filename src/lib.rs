@@ -15,6 +15,7 @@ pub mod format;
 pub mod image;
 pub mod info;
 pub mod monitor;
+pub mod network;
 pub mod registry;
 pub mod rootfs;
 pub mod runtime;
