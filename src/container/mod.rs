@@ -59,6 +59,16 @@ pub struct Record {
     /// `--label`s.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub labels: std::collections::BTreeMap<String, String>,
+    /// How it is networked: `none`, `host`, `slirp4netns[:opts]`, `pasta[:opts]`,
+    /// `container:NAME`, or `bridge` for user-defined networks (see `networks`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub network_mode: String,
+    /// The user-defined networks it is on, by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub networks: std::collections::BTreeMap<String, crate::network::Attachment>,
+    /// Published ports (`-p`, `-P`), as assigned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<crate::network::PortMapping>,
     /// `--rm`: removed when it exits.
     #[serde(default)]
     pub rm: bool,
