@@ -116,6 +116,8 @@ pub struct Program {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Network {
+    /// The stack `rl run` uses when `--network` does not say.
+    pub default: String,
     /// slirp4netns.
     pub slirp4netns: Program,
     /// pasta (package passt).
@@ -210,6 +212,10 @@ pub fn gather(paths: &Paths) -> Result<Info> {
         }
     }
     let network = Network {
+        default: match crate::network::DEFAULT_STACK {
+            crate::network::spec::Stack::Slirp4netns => "slirp4netns".into(),
+            crate::network::spec::Stack::Pasta => "pasta".into(),
+        },
         slirp4netns: program("slirp4netns", "--version"),
         pasta: program("pasta", "--version"),
     };

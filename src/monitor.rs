@@ -104,7 +104,28 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
 
         let lock = container::lock(&paths, id)?;
         record = container::load(&paths, id)?;
-        let mut running = crate::runtime::spawn(&spec, &created.bundle, true, console);
+        let mut attached = None;
+        let mut attach = |pid| {
+            attached = Some(crate::network::attach(
+                &created.network,
+                pid,
+                &paths.runtime,
+                id,
+            )?);
+            Ok(())
+        };
+        let mut running = crate::runtime::spawn_with(
+            &spec,
+            &created.bundle,
+            true,
+            console,
+            (false, false),
+            if created.network.needs_attach() {
+                Some(&mut attach)
+            } else {
+                None
+            },
+        );
         // Our own copies of the pipes' write ends must go, or the reads never see EOF.
         dup_onto(&null, 1)?;
         dup_onto(&null, 2)?;
@@ -149,6 +170,8 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         let _ = std::fs::remove_file(container::health::state_path(&dir));
         let mut checks = record.health.clone().map(|cfg| Checks::new(id, cfg, &spec));
         let code = wait(running, &mut pipes, log.as_mut(), checks.as_mut());
+        // The stack's helper ends with the container.
+        drop(attached);
         let forced = checks.as_ref().is_some_and(|c| c.restart_requested);
         if !forced && !should_restart(&paths, &mut record, code, restarts) {
             finish(&paths, &created, &mut record, Some(code), None);

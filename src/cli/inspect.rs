@@ -162,13 +162,14 @@ pub fn container_value(paths: &Paths, rec: &Record) -> Value {
             "Binds": mounts.iter().filter(|m| m["Type"] == "bind").map(|m| format!("{}:{}", m["Source"].as_str().unwrap_or(""), m["Destination"].as_str().unwrap_or(""))).collect::<Vec<_>>(),
             "AutoRemove": rec.rm,
             "LogConfig": { "Type": if rec.log_driver.is_empty() { "k8s-file" } else { rec.log_driver.as_str() }, "Config": null },
-            "NetworkMode": if spec.as_ref().and_then(|s| s.linux().clone()).and_then(|l| l.namespaces().clone()).unwrap_or_default().iter().any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::Network) { "none" } else { "host" },
+            "NetworkMode": if !rec.network_mode.is_empty() { rec.network_mode.as_str() } else if spec.as_ref().and_then(|s| s.linux().clone()).and_then(|l| l.namespaces().clone()).unwrap_or_default().iter().any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::Network) { "none" } else { "host" },
+            "PortBindings": crate::network::spec::inspect_ports(&rec.ports, &[]),
             "RestartPolicy": { "Name": if rec.restart_policy.is_empty() { "no" } else { rec.restart_policy.as_str() }, "MaximumRetryCount": rec.restart_max },
             "Privileged": false,
         },
         "Mounts": mounts,
         "NetworkSettings": {
-            "Bridge": "", "SandboxID": "", "HairpinMode": false, "Ports": {}, "IPAddress": "",
+            "Bridge": "", "SandboxID": "", "HairpinMode": false, "Ports": crate::network::spec::inspect_ports(&rec.ports, &[]), "IPAddress": "",
             "Gateway": "", "MacAddress": "", "Networks": {},
         },
     })

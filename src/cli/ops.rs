@@ -242,10 +242,39 @@ pub fn unpause(a: &PauseArgs) -> Result<()> {
 /// to list; an unknown container is still an error.
 pub fn port(a: &PortArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    if let Some(c) = &a.container {
-        super::run::find_container(&paths, c)?;
+    let mut out = String::new();
+    match &a.container {
+        Some(c) => {
+            let rec = super::run::find_container(&paths, c)?;
+            let lines = crate::network::spec::port_lines(&rec.ports, a.port.as_deref())?;
+            if lines.is_empty()
+                && let Some(p) = &a.port
+            {
+                return Err(Error::Msg(format!(
+                    "no public port {p} published for {}",
+                    rec.name
+                )));
+            }
+            for l in lines {
+                out.push_str(&l);
+                out.push('\n');
+            }
+        }
+        None => {
+            // --all: every running container, its id first as podman prints it.
+            for rec in container::list_live(&paths) {
+                if !rec.is_running() || rec.ports.is_empty() {
+                    continue;
+                }
+                out.push_str(&format!("{}\n", &rec.id[..12]));
+                for l in crate::network::spec::port_lines(&rec.ports, None)? {
+                    out.push_str(&l);
+                    out.push('\n');
+                }
+            }
+        }
     }
-    Ok(())
+    super::print_stdout(&out)
 }
 
 /// Options of `rl top`.

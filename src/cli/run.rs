@@ -91,9 +91,34 @@ pub struct RunArgs {
     /// Container host name
     #[arg(short = 'h', long, value_name = "NAME")]
     pub hostname: Option<String>,
-    /// Network: none or host (the user-mode stack comes with the networking work)
-    #[arg(long, alias = "net", value_name = "MODE", default_value = "none")]
-    pub network: String,
+    /// Network: slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none, host,
+    /// container:NAME, or a network made with `rl network create` (repeatable for several)
+    #[arg(long, alias = "net", value_name = "MODE")]
+    pub network: Vec<String>,
+    /// Publish a container port on the host: [IP:][HOSTPORT:]CPORT[/tcp|/udp], ranges allowed
+    #[arg(short = 'p', long = "publish", value_name = "PORT")]
+    pub publish: Vec<String>,
+    /// Publish every port the image exposes on a free host port
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    /// DNS server for the container's /etc/resolv.conf (`none`: no nameserver)
+    #[arg(long, value_name = "IP")]
+    pub dns: Vec<String>,
+    /// DNS search domain ("." for none)
+    #[arg(long, value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// DNS resolver option (resolv.conf `options`)
+    #[arg(long, alias = "dns-opt", value_name = "OPTION")]
+    pub dns_option: Vec<String>,
+    /// Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the address reaching the host)
+    #[arg(long, value_name = "NAME:IP")]
+    pub add_host: Vec<String>,
+    /// Do not generate /etc/hosts: the image's stays
+    #[arg(long)]
+    pub no_hosts: bool,
+    /// Another name for the container on its user-defined networks
+    #[arg(long, value_name = "ALIAS")]
+    pub network_alias: Vec<String>,
     /// Mount the root file system read-only
     #[arg(long)]
     pub read_only: bool,
@@ -178,6 +203,7 @@ use crate::container::{self, Record};
 use crate::error::{Error, Result};
 use crate::image::local::{self, LocalImage};
 use crate::image::manifest;
+use crate::network::{self as net, spec::Mode};
 use crate::specgen::{self, ImageUsers, MountKind, MountSpec, NetworkMode, RunOptions, SpecInputs};
 use crate::userns::{self, Identity};
 
@@ -656,6 +682,194 @@ fn remapped_layers(
     Ok(out)
 }
 
+/// The networking part of `rl run`, decided before the container is created.
+struct NetPlan {
+    stack: Option<net::stack::StackPlan>,
+    ports_assigned: Vec<net::PortMapping>,
+}
+
+/// The stack and the published ports (chosen now: `-p 80` and `-P` get free host ports).
+fn network_plan(a: &RunArgs, mode: &Mode, config: &manifest::ImageConfig) -> Result<NetPlan> {
+    let stack = match mode {
+        Mode::Slirp(o) => Some(net::stack::StackPlan::Slirp4netns(o.clone())),
+        Mode::Pasta(args) => Some(net::stack::StackPlan::Pasta(args.clone())),
+        Mode::Networks(_) => {
+            return Err(Error::NotImplemented(
+                "run --network NAME (user-defined networks)".into(),
+            ));
+        }
+        _ => None,
+    };
+    let mut reqs = Vec::new();
+    for p in &a.publish {
+        reqs.extend(net::spec::parse_publish(p)?);
+    }
+    if a.publish_all {
+        let exposed: Vec<String> = config
+            .config
+            .as_ref()
+            .and_then(|c| c.exposed_ports.as_ref())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        reqs.extend(net::spec::exposed_requests(&exposed)?);
+    }
+    if reqs.is_empty() {
+        return Ok(NetPlan {
+            stack,
+            ports_assigned: Vec::new(),
+        });
+    }
+    match mode {
+        Mode::Container(_) => {
+            return Err(Error::Usage(
+                "cannot publish ports with --network container: (publish them on that container)"
+                    .into(),
+            ));
+        }
+        Mode::None | Mode::Host => {
+            eprintln!(
+                "Warning: port mappings are discarded with --network none or host (with host, the container's ports are the host's)"
+            );
+            return Ok(NetPlan {
+                stack,
+                ports_assigned: Vec::new(),
+            });
+        }
+        _ => {}
+    }
+    let addr = |ip: &str, port: u16| {
+        let ip = if ip.is_empty() { "0.0.0.0" } else { ip };
+        if ip.contains(':') {
+            format!("[{ip}]:{port}")
+        } else {
+            format!("{ip}:{port}")
+        }
+    };
+    let mut is_free = |proto: &str, ip: &str, port: u16| match proto {
+        "udp" => std::net::UdpSocket::bind(addr(ip, port)).is_ok(),
+        _ => std::net::TcpListener::bind(addr(ip, port)).is_ok(),
+    };
+    let mut pick = |proto: &str, ip: &str| -> std::io::Result<u16> {
+        Ok(match proto {
+            "udp" => std::net::UdpSocket::bind(addr(ip, 0))?.local_addr()?.port(),
+            _ => std::net::TcpListener::bind(addr(ip, 0))?
+                .local_addr()?
+                .port(),
+        })
+    };
+    let ports = net::spec::assign_ports(&reqs, &mut is_free, &mut pick)?;
+    if let Some(net::stack::StackPlan::Pasta(_)) = &stack {
+        // pasta would only say it failed to bind.
+        net::stack::check_ports_free(&ports)?;
+    }
+    Ok(NetPlan {
+        stack,
+        ports_assigned: ports,
+    })
+}
+
+/// The container's /etc/hosts (None with `--no-hosts`) and /etc/resolv.conf.
+fn etc_texts(
+    a: &RunArgs,
+    plan: &NetPlan,
+    hostname: &str,
+    name: &str,
+) -> Result<(Option<String>, String)> {
+    let addrs = plan.stack.as_ref().map(net::stack::StackPlan::addresses);
+    let gateway = addrs.as_ref().and_then(|a| a.gateway.clone());
+    let add_hosts = a
+        .add_host
+        .iter()
+        .map(|h| {
+            net::spec::parse_add_host(h, gateway.as_deref().unwrap_or("")).and_then(|(n, ip)| {
+                if ip.is_empty() {
+                    Err(Error::Usage(format!(
+                        "--add-host {h}: host-gateway needs a network stack that reaches the host \
+                         (slirp4netns with allow_host_loopback, or pasta)"
+                    )))
+                } else {
+                    Ok((n, ip))
+                }
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let hosts = (!a.no_hosts).then(|| {
+        net::spec::hosts_file(&net::spec::HostsInput {
+            hostname,
+            name,
+            own_ip: addrs.as_ref().and_then(|a| a.own.as_deref()),
+            add_hosts: &add_hosts,
+            host_gateway: gateway.as_deref(),
+            peers: &[],
+        })
+    });
+    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let resolv = net::spec::resolv_conf(&net::spec::DnsInput {
+        host_resolv: &host_resolv,
+        dns: &a.dns,
+        search: &a.dns_search,
+        options: &a.dns_option,
+        stack_dns: addrs.as_ref().and_then(|a| a.dns.as_deref()),
+    })?;
+    Ok((hosts, resolv))
+}
+
+/// `--network container:NAME`: the running container whose network namespace is shared.
+struct SharedNetns {
+    /// A process in the user namespace that owns it (the container's monitor).
+    userns_pid: i32,
+    /// `/proc/PID/ns/net` of its first process.
+    netns: String,
+    hosts: String,
+    resolv: String,
+}
+
+fn shared_netns(paths: &crate::config::Paths, target: &str) -> Result<SharedNetns> {
+    let rec = find_container(paths, target)?;
+    let (Some(pid), Some(monitor)) = (rec.pid, rec.monitor_pid) else {
+        return Err(Error::Msg(format!(
+            "--network container:{target}: container {} is not running",
+            rec.name
+        )));
+    };
+    if !rec.is_running() || !container::alive(Some(pid), rec.pid_start) {
+        return Err(Error::Msg(format!(
+            "--network container:{target}: container {} is not running",
+            rec.name
+        )));
+    }
+    if rec.network_mode == "host" {
+        return Err(Error::Usage(format!(
+            "--network container:{target}: container {} uses the host's network; use --network host",
+            rec.name
+        )));
+    }
+    let dir = container::dir(paths, &rec.id);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    Ok(SharedNetns {
+        userns_pid: monitor,
+        netns: format!("/proc/{pid}/ns/net"),
+        hosts: read("hosts"),
+        resolv: read("resolv.conf"),
+    })
+}
+
+/// Point the spec's network namespace at an existing one (the runtime joins it).
+fn join_netns_in_spec(spec: &mut oci_spec::runtime::Spec, path: &str) {
+    use oci_spec::runtime::LinuxNamespaceType;
+    let Some(mut linux) = spec.linux().clone() else {
+        return;
+    };
+    let mut namespaces = linux.namespaces().clone().unwrap_or_default();
+    for ns in &mut namespaces {
+        if ns.typ() == LinuxNamespaceType::Network {
+            ns.set_path(Some(PathBuf::from(path)));
+        }
+    }
+    linux.set_namespaces(Some(namespaces));
+    spec.set_linux(Some(linux));
+}
+
 /// Create a container from the options: pull if needed, generate the spec, write the container's
 /// directory and record. Leaves the process in the container's user namespace.
 fn create(a: &RunArgs) -> Result<Created> {
@@ -666,15 +880,17 @@ fn create(a: &RunArgs) -> Result<Created> {
                 .into(),
         ));
     }
-    let network = match a.network.as_str() {
-        "none" => NetworkMode::None,
-        "host" => NetworkMode::Host,
-        other => {
-            return Err(Error::NotImplemented(format!(
-                "run --network {other} (only none and host for now)"
-            )));
-        }
+    let net_mode = net::spec::parse_network(&a.network, net::DEFAULT_STACK)?;
+    let network = match &net_mode {
+        Mode::None => NetworkMode::None,
+        Mode::Host => NetworkMode::Host,
+        _ => NetworkMode::Private,
     };
+    if !a.add_host.is_empty() && a.no_hosts {
+        return Err(Error::Usage(
+            "--no-hosts and --add-host cannot be combined".into(),
+        ));
+    }
     crate::timing::mark("parsed arguments");
     let ctx = Ctx::load()?;
     let img = ensure_image(&ctx, a)?;
@@ -683,6 +899,11 @@ fn create(a: &RunArgs) -> Result<Created> {
         &ctx.store.read_blob(&img.record.id)?,
         img.record.layers.len(),
     )?;
+    let mut netplan = network_plan(a, &net_mode, &config)?;
+    let shared_netns = match &net_mode {
+        Mode::Container(target) => Some(shared_netns(&ctx.paths, target)?),
+        _ => None,
+    };
     let layers: Vec<PathBuf> = img
         .record
         .layers
@@ -741,8 +962,16 @@ fn create(a: &RunArgs) -> Result<Created> {
             probe.error.unwrap_or_default()
         )));
     }
-    // Enter the user namespace first: the maps the spec describes are the ones that took.
-    let mode = userns::enter(&ident, false)?;
+    // Enter the user namespace first: the maps the spec describes are the ones that took. A
+    // container sharing another's network namespace joins that one's user namespace (which
+    // must own both).
+    let mode = match &shared_netns {
+        Some(shared) => {
+            crate::runtime::join_userns(shared.userns_pid)?;
+            userns::MapMode::Subuid
+        }
+        None => userns::enter(&ident, false)?,
+    };
     crate::timing::mark("entered the user namespace");
     let full = mode == userns::MapMode::Subuid;
     let uid_map = userns::build_map(ident.uid, if full { &ident.subuids } else { &[] });
@@ -819,6 +1048,10 @@ fn create(a: &RunArgs) -> Result<Created> {
         default_rlimits: &rlimits,
         host_devices: &devices,
     })?;
+    let mut spec = spec;
+    if let Some(shared) = &shared_netns {
+        join_netns_in_spec(&mut spec, &shared.netns);
+    }
     let seccomp = seccomp_filter(a, &spec, &ctx)?;
     crate::timing::mark("seccomp filter ready");
     let dir = ctx.paths.containers().join(&id);
@@ -877,7 +1110,23 @@ fn create(a: &RunArgs) -> Result<Created> {
         serde_json::to_vec_pretty(&spec).map_err(|e| Error::io("encode config.json", e.into()))?;
     crate::store_file::write_replace(&dir.join("config.json"), &spec_json)?;
     let hostname = spec.hostname().clone().unwrap_or_default();
-    let mut binds = container::write_etc_files(&dir, &hostname, &id, &name, &a.image)?;
+    let (hosts, resolv) = match &shared_netns {
+        // The network's files are the other container's.
+        Some(shared) => (
+            (!a.no_hosts).then(|| shared.hosts.clone()),
+            shared.resolv.clone(),
+        ),
+        None => etc_texts(a, &netplan, &hostname, &name)?,
+    };
+    let mut binds = container::write_etc_files(
+        &dir,
+        &hostname,
+        &id,
+        &name,
+        &a.image,
+        hosts.as_deref(),
+        &resolv,
+    )?;
     if keep_id {
         for (file, text) in [("passwd", &users.passwd), ("group", &users.group)] {
             let path = dir.join(file);
@@ -912,6 +1161,8 @@ fn create(a: &RunArgs) -> Result<Created> {
             .and_then(|p| p.args().clone())
             .unwrap_or_default(),
         labels: opts.labels.clone(),
+        network_mode: net::mode_name(&net_mode),
+        ports: std::mem::take(&mut netplan.ports_assigned),
         rm: a.rm,
         log_driver,
         log_max_size,
@@ -944,6 +1195,10 @@ fn create(a: &RunArgs) -> Result<Created> {
     Ok(Created {
         spec,
         bundle,
+        network: net::Plan {
+            stack: netplan.stack,
+            ports: record.ports.clone(),
+        },
         record,
         dir,
         anonymous: volumes.anonymous,
@@ -960,6 +1215,9 @@ pub struct Created {
     pub spec: oci_spec::runtime::Spec,
     /// Everything else the runtime needs.
     pub bundle: crate::runtime::Bundle,
+    /// How to connect it each time it starts.
+    #[serde(default)]
+    pub network: net::Plan,
     /// The container's record.
     #[serde(skip)]
     pub record: Record,
@@ -1051,6 +1309,7 @@ fn start_attached(
     let Created {
         spec,
         bundle,
+        network,
         mut record,
         dir,
         anonymous,
@@ -1078,7 +1337,19 @@ fn start_attached(
     record.monitor_pid = Some(me);
     record.monitor_start = container::process_start(me);
     let paths = crate::config::Paths::from_env()?;
-    let result = crate::runtime::run_with(&spec, &bundle, sig_proxy, stdio, |pid| {
+    let mut attached = None;
+    let runtime_dir = paths.runtime.clone();
+    let id = record.id.clone();
+    let mut attach = |pid| {
+        attached = Some(net::attach(&network, pid, &runtime_dir, &id)?);
+        Ok(())
+    };
+    let attach: Option<crate::runtime::Attach<'_>> = if network.needs_attach() {
+        Some(&mut attach)
+    } else {
+        None
+    };
+    let result = crate::runtime::run_with(&spec, &bundle, sig_proxy, stdio, attach, |pid| {
         record.state = "running".into();
         record.pid = Some(pid.as_raw());
         record.pid_start = container::process_start(pid.as_raw());
@@ -1087,6 +1358,8 @@ fn start_attached(
         crate::events::record(&paths, &crate::container::event(&record, "start"));
         Ok(())
     });
+    // The stack's helper ends with the container.
+    drop(attached);
     record.pid = None;
     record.pid_start = None;
     record.finished_at = Some(crate::format::time::now_nanos());

@@ -516,28 +516,33 @@ pub fn mount_point_layer(
 }
 
 /// The files rl generates for a container and binds into it: (host path, container path).
+/// `hosts` None (`--no-hosts`) leaves the image's /etc/hosts.
 pub fn write_etc_files(
     dir: &Path,
     hostname: &str,
     id: &str,
     name: &str,
     image: &str,
+    hosts: Option<&str>,
+    resolv: &str,
 ) -> Result<Vec<(PathBuf, String)>> {
-    let hosts = format!(
-        "127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n127.0.1.1\t{hostname} {name}\n"
-    );
-    let resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let containerenv = format!(
         "engine=\"rl-{}\"\nname=\"{name}\"\nid=\"{id}\"\nimage=\"{image}\"\nrootless=1\n",
         crate::version::VERSION
     );
     let mut out = Vec::new();
+    let hostname = format!("{hostname}\n");
     for (file, content, dest) in [
         ("hosts", hosts, "/etc/hosts"),
-        ("hostname", format!("{hostname}\n"), "/etc/hostname"),
-        ("resolv.conf", resolv, "/etc/resolv.conf"),
-        ("containerenv", containerenv, "/run/.containerenv"),
+        ("hostname", Some(hostname.as_str()), "/etc/hostname"),
+        ("resolv.conf", Some(resolv), "/etc/resolv.conf"),
+        (
+            "containerenv",
+            Some(containerenv.as_str()),
+            "/run/.containerenv",
+        ),
     ] {
+        let Some(content) = content else { continue };
         let p = dir.join(file);
         fs::write(&p, content).map_err(|e| Error::path("write", &p, e))?;
         out.push((p, dest.to_string()));

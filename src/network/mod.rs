@@ -4,6 +4,7 @@
 pub mod holder;
 pub mod netlink;
 pub mod spec;
+pub mod stack;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -40,4 +41,68 @@ pub struct Attachment {
     /// Its MAC address while running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
+}
+
+/// What the runtime needs to connect a container each time it starts (saved in its bundle).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The user-mode stack giving it a way out (None: `none`, `host`, `container:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<stack::StackPlan>,
+    /// Ports the stack publishes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PortMapping>,
+}
+
+/// What keeps a started container connected: drop it once the container has exited (the
+/// stack's helper ends with it).
+#[derive(Debug, Default)]
+pub struct Attached {
+    helper: Option<stack::Helper>,
+}
+
+impl Plan {
+    /// Whether starting the container involves more than its namespaces.
+    pub fn needs_attach(&self) -> bool {
+        self.stack.is_some()
+    }
+}
+
+/// The stack rl uses when `--network` does not say (see `scripts/bench-network`: slirp4netns
+/// starts in about a sixth of pasta's time here).
+pub const DEFAULT_STACK: spec::Stack = spec::Stack::Slirp4netns;
+
+/// How a container's network is named in its record, `inspect` and `ps`: `slirp4netns`,
+/// `pasta`, `none`, `host`, `container:NAME`, or `bridge` (user-defined networks).
+pub fn mode_name(mode: &spec::Mode) -> String {
+    match mode {
+        spec::Mode::None => "none".into(),
+        spec::Mode::Host => "host".into(),
+        spec::Mode::Slirp(_) => "slirp4netns".into(),
+        spec::Mode::Pasta(_) => "pasta".into(),
+        spec::Mode::Container(c) => format!("container:{c}"),
+        spec::Mode::Networks(_) => "bridge".into(),
+    }
+}
+
+impl Attached {
+    /// The pid of the stack's helper, if one runs.
+    pub fn helper_pid(&self) -> Option<u32> {
+        self.helper.as_ref().map(stack::Helper::pid)
+    }
+}
+
+/// Connect the container whose first process is `pid` (its namespaces exist, its command has
+/// not started) as `plan` says. `runtime` is rl's runtime directory, `id` the container's.
+pub fn attach(
+    plan: &Plan,
+    pid: nix::unistd::Pid,
+    runtime: &std::path::Path,
+    id: &str,
+) -> crate::error::Result<Attached> {
+    let mut out = Attached::default();
+    if let Some(s) = &plan.stack {
+        out.helper = Some(stack::start(s, pid.as_raw(), &plan.ports, runtime, id)?);
+    }
+    Ok(out)
 }

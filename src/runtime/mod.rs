@@ -102,6 +102,37 @@ fn ns_flags(spec: &Spec) -> CloneFlags {
     flags
 }
 
+/// The namespaces the spec gives a path for (`--network container:NAME`), opened now: the
+/// container's first process joins them before anything else.
+fn namespaces_to_join(spec: &Spec) -> Result<Vec<(std::fs::File, CloneFlags)>> {
+    let mut out = Vec::new();
+    let Some(linux) = spec.linux() else {
+        return Ok(out);
+    };
+    for ns in linux.namespaces().iter().flatten() {
+        let Some(path) = ns.path() else { continue };
+        let flag = match ns.typ() {
+            LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
+            LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
+            LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
+            other => {
+                return Err(Error::Msg(format!(
+                    "joining an existing {other:?} namespace is not supported"
+                )));
+            }
+        };
+        let f = std::fs::File::open(path).map_err(|e| {
+            Error::path(
+                "open the namespace to share (has its container stopped?)",
+                path,
+                e,
+            )
+        })?;
+        out.push((f, flag));
+    }
+    Ok(out)
+}
+
 /// How the container's stdio is wired.
 #[derive(Debug, Default)]
 pub struct Stdio {
@@ -115,7 +146,7 @@ pub struct Stdio {
 
 /// Run the container to completion in the foreground; returns its exit status.
 pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool, stdio: Stdio) -> Result<i32> {
-    run_with(spec, bundle, sig_proxy, stdio, |_| Ok(()))
+    run_with(spec, bundle, sig_proxy, stdio, None, |_| Ok(()))
 }
 
 /// [`run`], calling `started` with the container's pid once it has exec'd its command (to
@@ -125,10 +156,11 @@ pub fn run_with(
     bundle: &Bundle,
     sig_proxy: bool,
     stdio: Stdio,
+    attach: Option<Attach<'_>>,
     started: impl FnOnce(nix::unistd::Pid) -> Result<()>,
 ) -> Result<i32> {
     let interactive = stdio.interactive;
-    let c = spawn_muted(spec, bundle, sig_proxy, stdio.console, stdio.mute)?;
+    let c = spawn_with(spec, bundle, sig_proxy, stdio.console, stdio.mute, attach)?;
     let noted = started(c.pid);
     let status = wait_running(c, interactive);
     noted?;
@@ -210,7 +242,8 @@ pub fn exec_in(
         console,
         CloneFlags::empty(),
         "fork the exec process",
-        |slave| exec_main(&exec_spec, &joined, seccomp, slave),
+        None,
+        |slave, _| exec_main(&exec_spec, &joined, seccomp, slave),
     )
 }
 
@@ -285,14 +318,33 @@ pub fn spawn_muted(
     console: Option<console::Console>,
     mute: (bool, bool),
 ) -> Result<Running> {
+    spawn_with(spec, bundle, sig_proxy, console, mute, None)
+}
+
+/// Work done for a container between the creation of its namespaces and the start of its
+/// command (connecting its network namespace, say), given the container's pid: the container
+/// waits for it, and does not start when it fails.
+pub type Attach<'a> = &'a mut dyn FnMut(nix::unistd::Pid) -> Result<()>;
+
+/// [`spawn_muted`], running `attach` (if any) while the container sets up its root: its
+/// command starts only once `attach` has succeeded.
+pub fn spawn_with(
+    spec: &Spec,
+    bundle: &Bundle,
+    sig_proxy: bool,
+    console: Option<console::Console>,
+    mute: (bool, bool),
+    attach: Option<Attach<'_>>,
+) -> Result<Running> {
     if let Some(maps) = &bundle.nested_userns {
         enter_nested(maps)?;
     }
     let flags = ns_flags(spec);
+    let joins = namespaces_to_join(spec)?;
     // The container's first process is born in its namespaces (uts, ipc, net, cgroup, pid):
     // the caller keeps its own and can start another container later (a restart policy).
     let what = format!("create the container's namespaces ({flags:?})");
-    start_child(sig_proxy, console, flags, &what, |slave| {
+    start_child(sig_proxy, console, flags, &what, attach, |slave, gate| {
         crate::timing::mark("container: forked");
         if (mute.0 || mute.1)
             && let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null")
@@ -304,7 +356,7 @@ pub fn spawn_muted(
                 let _ = nix::unistd::dup2_stderr(&null);
             }
         }
-        container_main(spec, bundle, slave)
+        container_main(spec, bundle, slave, gate, &joins)
     })
 }
 
@@ -312,12 +364,16 @@ pub fn spawn_muted(
 /// signals) for the caller to wait on, clone a child into `flags` (none: a plain fork) that
 /// restores the signal mask and runs `body` with the pty's slave, and return once the child has
 /// exec'd, or fail with the setup error it reported over a close-on-exec pipe (reaping it).
+/// With `attach`, `body` also gets the read end of a gate pipe: it must read one byte from it
+/// before exec, and the byte comes once `attach` has succeeded (when it fails, the child is
+/// killed and its error returned).
 fn start_child(
     sig_proxy: bool,
     console: Option<console::Console>,
     flags: CloneFlags,
     what: &str,
-    body: impl FnOnce(Option<&OwnedFd>) -> SetupError,
+    attach: Option<Attach<'_>>,
+    body: impl FnOnce(Option<&OwnedFd>, Option<OwnedFd>) -> SetupError,
 ) -> Result<Running> {
     let mut forwarded = SigSet::empty();
     forwarded.add(Signal::SIGCHLD);
@@ -338,12 +394,21 @@ fn start_child(
         .map_err(|e| Error::Msg(format!("block signals: {}", e.desc())))?;
     let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+    let (mut gate_r, mut gate_w) = match attach {
+        Some(_) => {
+            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+            (Some(r), Some(w))
+        }
+        None => (None, None),
+    };
     // The closure runs only in the child; the parent keeps its ends through `pipe`.
     let mut pipe = (Some(err_r), Some(err_w));
     let child = sys::clone_into(flags, || {
         drop(pipe.0.take());
+        drop(gate_w.take());
         let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-        let err = body(slave.as_ref());
+        let err = body(slave.as_ref(), gate_r.take());
         match pipe.1.take() {
             Some(w) => report(w, &err),
             None => err.code,
@@ -354,6 +419,7 @@ fn start_child(
         Error::Msg(format!("{what}: {e}"))
     })?;
     drop(pipe.1.take());
+    drop(gate_r.take());
     drop(slave);
     let running = Running {
         pid: child,
@@ -361,6 +427,16 @@ fn start_child(
         master,
         old_mask: old,
     };
+    if let (Some(attach), Some(gate)) = (attach, gate_w.take()) {
+        if let Err(e) = attach(child) {
+            let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+            let _ = waitpid(child, None);
+            running.restore_signals();
+            return Err(e);
+        }
+        // A child that failed meanwhile has closed its end: its error is read below.
+        let _ = std::fs::File::from(gate).write_all(b"1");
+    }
     if let Some((code, msg)) = pipe.0.take().and_then(read_error) {
         // The child has failed and exits: reap it.
         let _ = waitpid(child, None);
@@ -610,8 +686,22 @@ fn wait_relaying(child: nix::unistd::Pid, set: &SigSet, relay: &mut console::Rel
 }
 
 /// The container's first process, before exec. Returns only on failure.
-fn container_main(spec: &Spec, bundle: &Bundle, console: Option<&OwnedFd>) -> SetupError {
-    match setup_and_exec(spec, bundle, console) {
+fn container_main(
+    spec: &Spec,
+    bundle: &Bundle,
+    console: Option<&OwnedFd>,
+    gate: Option<OwnedFd>,
+    joins: &[(std::fs::File, CloneFlags)],
+) -> SetupError {
+    for (f, flag) in joins {
+        if let Err(e) = nix::sched::setns(f, *flag) {
+            return SetupError::rl(format!(
+                "join the shared namespace ({flag:?}): {}",
+                e.desc()
+            ));
+        }
+    }
+    match setup_and_exec(spec, bundle, console, gate) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -621,6 +711,7 @@ fn setup_and_exec(
     spec: &Spec,
     bundle: &Bundle,
     console: Option<&OwnedFd>,
+    gate: Option<OwnedFd>,
 ) -> std::result::Result<std::convert::Infallible, SetupError> {
     let _ = nix::unistd::setsid();
     if let Some(slave) = console {
@@ -633,5 +724,13 @@ fn setup_and_exec(
         .map_err(|e| SetupError::rl(format!("create the mount namespace: {}", e.desc())))?;
     mounts::prepare_root(spec, bundle, console)?;
     crate::timing::mark("container: root file system ready");
+    if let Some(gate) = gate {
+        // Wait for what the parent connects meanwhile (the network).
+        let mut byte = [0u8; 1];
+        if !matches!(std::fs::File::from(gate).read(&mut byte), Ok(1)) {
+            return Err(SetupError::rl("the container's setup was abandoned"));
+        }
+        crate::timing::mark("container: attached");
+    }
     process::finish_and_exec(spec, bundle.seccomp.as_deref(), bundle.init)
 }

@@ -431,3 +431,31 @@ pub fn install_seccomp(bpf: &[u8]) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// Let `cmd`'s program inherit the descriptors `keep` (rl opens everything close-on-exec), and
+/// have the kernel kill it when the thread that spawns it dies (`PR_SET_PDEATHSIG`): a helper
+/// such as slirp4netns must not outlive the process that waits for its container, even one
+/// killed with SIGKILL.
+pub fn inherit_fds_and_die_with_parent(cmd: &mut std::process::Command, keep: Vec<i32>) {
+    use std::os::unix::process::CommandExt;
+    let parent = nix::unistd::getpid();
+    // SAFETY: between fork and exec the closure calls only async-signal-safe functions (fcntl,
+    // prctl, getppid, kill) and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &fd in &keep {
+                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before the prctl: then nobody would kill this one.
+            if libc::getppid() != parent.as_raw() {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+            Ok(())
+        });
+    }
+}
