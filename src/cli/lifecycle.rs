@@ -372,7 +372,11 @@ fn start_again(paths: &Paths, r: &Record) -> Result<()> {
             r.name
         )));
     }
-    ensure_userns()?;
+    match super::run::refresh_shared_netns(paths, r)? {
+        // It must share the user namespace of the container whose network it shares.
+        Some(pid) => crate::runtime::join_userns(pid)?,
+        None => ensure_userns()?,
+    }
     start_monitor(&r.id)
 }
 

@@ -854,6 +854,33 @@ fn shared_netns(paths: &crate::config::Paths, target: &str) -> Result<SharedNetn
     })
 }
 
+/// Before a `--network container:NAME` container starts again: point its saved spec at the
+/// network namespace that container has now, and return a process in the user namespace to join
+/// (None for other containers).
+pub(crate) fn refresh_shared_netns(
+    paths: &crate::config::Paths,
+    rec: &Record,
+) -> Result<Option<i32>> {
+    let Some(target) = rec.network_mode.strip_prefix("container:") else {
+        return Ok(None);
+    };
+    let shared = shared_netns(paths, target)?;
+    let dir = container::dir(paths, &rec.id);
+    let mut spec = read_spec(&dir, &rec.name)?;
+    join_netns_in_spec(&mut spec, &shared.netns);
+    let json =
+        serde_json::to_vec_pretty(&spec).map_err(|e| Error::io("encode config.json", e.into()))?;
+    crate::store_file::write_replace(&dir.join("config.json"), &json)?;
+    Ok(Some(shared.userns_pid))
+}
+
+fn read_spec(dir: &std::path::Path, name: &str) -> Result<oci_spec::runtime::Spec> {
+    let bytes = std::fs::read(dir.join("config.json"))
+        .map_err(|e| Error::path("read", dir.join("config.json"), e))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Msg(format!("container {name}: config.json: {e}")))
+}
+
 /// Point the spec's network namespace at an existing one (the runtime joins it).
 fn join_netns_in_spec(spec: &mut oci_spec::runtime::Spec, path: &str) {
     use oci_spec::runtime::LinuxNamespaceType;
@@ -1474,8 +1501,15 @@ pub fn start(a: &StartArgs) -> Result<()> {
     let mut created: Created = serde_json::from_slice(&read("bundle.json")?)
         .map_err(|e| Error::Msg(format!("container {}: bundle.json: {e}", record.name)))?;
     created.spec = spec;
+    match refresh_shared_netns(&paths, &record)? {
+        Some(pid) => {
+            created.spec = read_spec(&dir, &record.name)?;
+            crate::runtime::join_userns(pid)?;
+        }
+        None => {
+            userns::enter(&Identity::current()?, false)?;
+        }
+    }
     created.record = record;
-    let ident = Identity::current()?;
-    userns::enter(&ident, false)?;
     start_attached(created, a.interactive, a.sig_proxy, (false, false))
 }

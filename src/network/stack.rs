@@ -309,11 +309,16 @@ pub fn start(
 fn helper_failed(h: &mut Helper, what: &str) -> Error {
     let status = h.child.wait().ok();
     let text = std::fs::read_to_string(&h.log).unwrap_or_default();
+    // The first line that is not chatter (slirp4netns prints its usage after the error).
     let why = text
         .lines()
-        .rev()
         .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("Failed to send") && !l.starts_with("WARNING"))
+        .find(|l| {
+            !l.is_empty()
+                && !l.starts_with("Failed to send")
+                && !l.starts_with("WARNING")
+                && !l.contains("tapfd")
+        })
         .unwrap_or("")
         .to_string();
     let status = status.map(|s| format!(" ({s})")).unwrap_or_default();
