@@ -221,7 +221,7 @@ fn human_line(ev: &Event) -> String {
 
 /// Go's `time.Time.String()` of a UTC time: `2006-01-02 15:04:05.999999999 -0700 MST`, where the
 /// fraction loses its trailing zeros (and its dot when it is zero).
-fn go_time(nanos: i64) -> String {
+pub(crate) fn go_time(nanos: i64) -> String {
     let s = rfc3339_nanos(nanos);
     let s = s.trim_end_matches('Z');
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));

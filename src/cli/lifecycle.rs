@@ -205,7 +205,7 @@ fn signal_container(rec: &Record, sig: Signal) -> Result<()> {
 }
 
 /// Stop one running container: its stop signal, then SIGKILL after `timeout`.
-fn stop_one(paths: &Paths, rec: &Record, timeout: Duration) -> Result<()> {
+pub(crate) fn stop_one(paths: &Paths, rec: &Record, timeout: Duration) -> Result<()> {
     if !rec.is_running() {
         return Err(not_running(rec));
     }
@@ -299,7 +299,7 @@ pub fn kill(a: &KillArgs) -> Result<()> {
 }
 
 /// Remove a stopped container's directory (and, with `volumes`, its anonymous volumes).
-fn remove(paths: &Paths, rec: &Record, volumes: bool) -> Result<()> {
+pub(crate) fn remove(paths: &Paths, rec: &Record, volumes: bool) -> Result<()> {
     let _lock = container::lock(paths, &rec.id)?;
     let dir = container::dir(paths, &rec.id);
     if volumes

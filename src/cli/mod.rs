@@ -281,6 +281,9 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Import(a) => image::run(ImageCommand::Import(a)).unwrap_or(Ok(())),
         Command::Login(a) => login::login(&a),
         Command::Logout(a) => login::logout(&a),
+        Command::Network(c) => {
+            network::run(&c).unwrap_or_else(|| Err(Error::NotImplemented(path.to_string())))
+        }
         Command::Image(c) => {
             image::run(c).unwrap_or_else(|| Err(Error::NotImplemented(path.to_string())))
         }

@@ -441,7 +441,7 @@ fn one_matches(key: &str, v: &str, r: &Record) -> bool {
 
 /// `name=`: the name contains the value; `^` and `$` anchor it as in the regular expressions
 /// docker takes (other regular expression syntax is taken literally).
-fn name_matches(name: &str, pat: &str) -> bool {
+pub(crate) fn name_matches(name: &str, pat: &str) -> bool {
     let (start, rest) = match pat.strip_prefix('^') {
         Some(r) => (true, r),
         None => (false, pat),

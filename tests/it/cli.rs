@@ -84,7 +84,7 @@ fn unbuilt_commands_exit_125_not_implemented() {
         &["cp", "web:/a", "b"],
         &["image", "build", "."],
         &["volume", "create", "v"],
-        &["network", "ls"],
+        &["network", "connect", "n", "c"],
     ] {
         let name = if args[0] == "attach" || args[0] == "cp" {
             args[0].to_string()
