@@ -189,7 +189,14 @@ pub fn start(
     let mut cmd = Command::new(&path);
     let mut keep: Vec<i32> = vec![ready_w.as_raw_fd()];
     let mut exit_r_w = None;
-    let mut netns_fd = None;
+    // The helper gets the namespace as an inherited descriptor: pasta isolates itself (a user
+    // namespace of its own) before it opens it, and a helper in a nested user namespace
+    // (keep-id) has other ids than the container's process: either may not open
+    // /proc/PID/ns/net, while /proc/self/fd/N is always its own.
+    let netns_fd = std::fs::File::open(&netns)
+        .map_err(|e| Error::path("open the container's network namespace", &netns, e))?;
+    keep.push(netns_fd.as_raw_fd());
+    let netns_arg = format!("/proc/self/fd/{}", netns_fd.as_raw_fd());
     match plan {
         StackPlan::Slirp4netns(o) => {
             let (exit_r, exit_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
@@ -218,7 +225,7 @@ pub fn start(
                 let _ = std::fs::remove_file(&sock);
                 cmd.arg(format!("--api-socket={}", sock.display()));
             }
-            cmd.arg("--netns-type=path").arg(&netns).arg(TAP);
+            cmd.arg("--netns-type=path").arg(&netns_arg).arg(TAP);
             exit_r_w = Some((exit_r, exit_w));
         }
         StackPlan::Pasta(extra) => {
@@ -253,14 +260,7 @@ pub fn start(
             }
             cmd.args(["-T", "none", "-U", "none"]);
             cmd.args(extra);
-            // pasta isolates itself (a user namespace of its own) before it opens the namespace,
-            // and then may not open /proc/PID/ns/net: it gets an inherited descriptor instead.
-            let ns = std::fs::File::open(&netns)
-                .map_err(|e| Error::path("open the container's network namespace", &netns, e))?;
-            keep.push(ns.as_raw_fd());
-            cmd.arg("--netns")
-                .arg(format!("/proc/self/fd/{}", ns.as_raw_fd()));
-            netns_fd = Some(ns);
+            cmd.arg("--netns").arg(&netns_arg);
         }
     }
     let err = logfile

@@ -451,6 +451,7 @@ pub fn inherit_fds_and_die_with_parent(cmd: &mut std::process::Command, keep: Ve
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) == -1 {
                 return Err(io::Error::last_os_error());
             }
+            raise_ambient(HELPER_CAPS)?;
             // The parent may have died before the prctl: then nobody would kill this one.
             if libc::getppid() != parent.as_raw() {
                 libc::kill(libc::getpid(), libc::SIGKILL);
@@ -458,4 +459,76 @@ pub fn inherit_fds_and_die_with_parent(cmd: &mut std::process::Command, keep: Ve
             Ok(())
         });
     }
+}
+
+/// What a network helper needs over the container's namespaces: join them (SYS_ADMIN), open
+/// /proc/PID/ns of a process with other ids (SYS_PTRACE), create and configure the tap device
+/// (NET_ADMIN), and drop its own ids and groups when it isolates itself (SETUID, SETGID).
+const HELPER_CAPS: &[u32] = &[
+    21, // CAP_SYS_ADMIN
+    19, // CAP_SYS_PTRACE
+    12, // CAP_NET_ADMIN
+    7,  // CAP_SETUID
+    6,  // CAP_SETGID
+];
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Make `caps` (those the process holds) ambient, so that they survive exec even when the
+/// process is not uid 0 of its user namespace: rl's process in a nested user namespace
+/// (`--userns=keep-id`) holds every capability there, but as the user's id. Only raw syscalls:
+/// this runs between fork and exec.
+fn raise_ambient(caps: &[u32]) -> io::Result<()> {
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut header = CapHeader {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: capget/capset with a v3 header and two data words, as the kernel ABI defines.
+    unsafe {
+        if libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        for &c in caps {
+            let (word, bit) = ((c / 32) as usize, 1u32 << (c % 32));
+            if let Some(d) = data.get_mut(word)
+                && d.permitted & bit != 0
+            {
+                d.inheritable |= bit;
+            }
+        }
+        if libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        for &c in caps {
+            let (word, bit) = ((c / 32) as usize, 1u32 << (c % 32));
+            if data.get(word).is_some_and(|d| d.permitted & bit != 0) {
+                libc::prctl(
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_RAISE,
+                    libc::c_ulong::from(c),
+                    0,
+                    0,
+                );
+            }
+        }
+    }
+    Ok(())
 }
