@@ -173,6 +173,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         let id = args.get(2).and_then(|s| s.to_str()).unwrap_or("");
         return crate::monitor::main(id);
     }
+    if args.get(1).is_some_and(|a| a == "__netns-holder") {
+        return crate::network::holder::main();
+    }
     if args.get(1).is_some_and(|a| a == "run") {
         let code = finish(run_only(args).and_then(|a| run::run(&a)));
         crate::timing::mark("done");

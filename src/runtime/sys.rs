@@ -532,3 +532,46 @@ fn raise_ambient(caps: &[u32]) -> io::Result<()> {
     }
     Ok(())
 }
+/// Set IFF_UP on network interface `name` of the network namespace `sock` belongs to
+/// (SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP added); `sock` is any AF_INET datagram socket.
+pub fn interface_up(sock: std::os::fd::BorrowedFd<'_>, name: &str) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes.len() >= libc::IFNAMSIZ || bytes.contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("bad interface name {name:?}"),
+        ));
+    }
+    // SAFETY: `ifreq` is plain old data (a byte array and a union of integers and plain
+    // structs); all zeroes is a valid value of it.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(bytes) {
+        *d = libc::c_char::from_ne_bytes([*s]);
+    }
+    // SAFETY: `req` is a valid, initialised `ifreq` with a NUL-terminated name that lives
+    // across the call; SIOCGIFFLAGS writes only `ifr_flags` within it.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &raw mut req) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let up = libc::c_short::try_from(libc::IFF_UP).unwrap_or(1);
+    // SAFETY: the kernel has just filled `ifru_flags`, the union member SIOCGIFFLAGS sets, so
+    // reading and updating that member is reading initialised integers.
+    unsafe {
+        req.ifr_ifru.ifru_flags |= up;
+    }
+    // SAFETY: as above; SIOCSIFFLAGS only reads `req`.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &raw mut req) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Take ownership of a descriptor this process has just received with SCM_RIGHTS (recvmsg):
+/// the kernel installed it for us and nothing else in the process knows its number.
+pub fn own_received_fd(fd: std::os::fd::RawFd) -> OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: `fd` was installed in this process's table by the recvmsg that returned it; no
+    // other object owns it, and the caller hands it over here exactly once.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
