@@ -467,7 +467,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__container__subcmd__create)
-            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -a -e -w -u -h -p -P -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --publish --publish-all --dns --dns-search --dns-option --add-host --no-hosts --network-alias --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -566,6 +566,34 @@ _rl() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network-alias)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -963,7 +991,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__container__subcmd__run)
-            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -a -e -w -u -h -p -P -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --publish --publish-all --dns --dns-search --dns-option --add-host --no-hosts --network-alias --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1062,6 +1090,34 @@ _rl() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network-alias)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1295,7 +1351,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__create)
-            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -a -e -w -u -h -p -P -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --publish --publish-all --dns --dns-search --dns-option --add-host --no-hosts --network-alias --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1394,6 +1450,34 @@ _rl() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network-alias)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2225,12 +2309,40 @@ _rl() {
             return 0
             ;;
         rl__subcmd__network__subcmd__create)
-            opts="-h --help"
+            opts="-d -o -h --driver --subnet --gateway --internal --ipv6 --disable-dns --label --opt --ignore --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --driver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subnet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gateway)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --opt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2253,12 +2365,20 @@ _rl() {
             return 0
             ;;
         rl__subcmd__network__subcmd__inspect)
-            opts="-h --help"
+            opts="-f -h --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2267,12 +2387,24 @@ _rl() {
             return 0
             ;;
         rl__subcmd__network__subcmd__ls)
-            opts="-h --help"
+            opts="-q -f -h --quiet --format --no-trunc --noheading --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2281,12 +2413,16 @@ _rl() {
             return 0
             ;;
         rl__subcmd__network__subcmd__prune)
-            opts="-h --help"
+            opts="-f -h --force --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2295,12 +2431,20 @@ _rl() {
             return 0
             ;;
         rl__subcmd__network__subcmd__rm)
-            opts="-h --help"
+            opts="-f -t -h --force --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2487,7 +2631,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__run)
-            opts="-i -t -d -a -e -w -u -h -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
+            opts="-i -t -d -a -e -w -u -h -p -P -v -l -m --help --interactive --tty --detach --attach --log-driver --health-cmd --health-interval --health-retries --health-timeout --health-start-period --health-on-failure --no-healthcheck --restart --log-opt --rm --name --env --env-file --workdir --user --group-add --entrypoint --hostname --network --publish --publish-all --dns --dns-search --dns-option --add-host --no-hosts --network-alias --read-only --read-only-tmpfs --tmpfs --volume --mount --init --userns --uidmap --gidmap --cap-add --cap-drop --privileged --security-opt --ulimit --sysctl --label --annotation --sig-proxy --stop-signal --pull --platform --memory --cpus --pids-limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2586,6 +2730,34 @@ _rl() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network-alias)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -125,7 +125,13 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l group-add -d 'Additional groups for the user' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l entrypoint -d 'Override the image\'s entrypoint ("" clears it)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l hostname -d 'Container host name' -r
-complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network: none or host (the user-mode stack comes with the networking work)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network: slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none, host, container:NAME, or a network made with `rl network create` (repeatable for several)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s p -l publish -d 'Publish a container port on the host: [IP:][HOSTPORT:]CPORT[/tcp|/udp], ranges allowed' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (`none`: no nameserver)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l dns-search -d 'DNS search domain ("." for none)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l dns-option -d 'DNS resolver option (resolv.conf `options`)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l add-host -d 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the address reaching the host)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l network-alias -d 'Another name for the container on its user-defined networks' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
 false\t''"
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
@@ -155,6 +161,8 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l no-healthcheck -d 'Disable the image\'s HEALTHCHECK'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container when it exits'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s P -l publish-all -d 'Publish every port the image exposes on a free host port'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l no-hosts -d 'Do not generate /etc/hosts: the image\'s stays'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l privileged -d 'Give the container every capability and no masked paths'
@@ -268,7 +276,13 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l group-add -d 'Additional groups for the user' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the image\'s entrypoint ("" clears it)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l hostname -d 'Container host name' -r
-complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network: none or host (the user-mode stack comes with the networking work)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network: slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none, host, container:NAME, or a network made with `rl network create` (repeatable for several)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s p -l publish -d 'Publish a container port on the host: [IP:][HOSTPORT:]CPORT[/tcp|/udp], ranges allowed' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (`none`: no nameserver)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l dns-search -d 'DNS search domain ("." for none)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l dns-option -d 'DNS resolver option (resolv.conf `options`)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l add-host -d 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the address reaching the host)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l network-alias -d 'Another name for the container on its user-defined networks' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
 false\t''"
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
@@ -298,6 +312,8 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l no-healthcheck -d 'Disable the image\'s HEALTHCHECK'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -s P -l publish-all -d 'Publish every port the image exposes on a free host port'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l no-hosts -d 'Do not generate /etc/hosts: the image\'s stays'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'Give the container every capability and no masked paths'
@@ -340,7 +356,13 @@ complete -c rl -n "__fish_rl_using_subcommand create" -s u -l user -d 'User to r
 complete -c rl -n "__fish_rl_using_subcommand create" -l group-add -d 'Additional groups for the user' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l entrypoint -d 'Override the image\'s entrypoint ("" clears it)' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -s h -l hostname -d 'Container host name' -r
-complete -c rl -n "__fish_rl_using_subcommand create" -l network -d 'Network: none or host (the user-mode stack comes with the networking work)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l network -d 'Network: slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none, host, container:NAME, or a network made with `rl network create` (repeatable for several)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -s p -l publish -d 'Publish a container port on the host: [IP:][HOSTPORT:]CPORT[/tcp|/udp], ranges allowed' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (`none`: no nameserver)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l dns-search -d 'DNS search domain ("." for none)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l dns-option -d 'DNS resolver option (resolv.conf `options`)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l add-host -d 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the address reaching the host)' -r
+complete -c rl -n "__fish_rl_using_subcommand create" -l network-alias -d 'Another name for the container on its user-defined networks' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
 false\t''"
 complete -c rl -n "__fish_rl_using_subcommand create" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
@@ -370,6 +392,8 @@ complete -c rl -n "__fish_rl_using_subcommand create" -s t -l tty -d 'Allocate a
 complete -c rl -n "__fish_rl_using_subcommand create" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
 complete -c rl -n "__fish_rl_using_subcommand create" -l no-healthcheck -d 'Disable the image\'s HEALTHCHECK'
 complete -c rl -n "__fish_rl_using_subcommand create" -l rm -d 'Remove the container when it exits'
+complete -c rl -n "__fish_rl_using_subcommand create" -s P -l publish-all -d 'Publish every port the image exposes on a free host port'
+complete -c rl -n "__fish_rl_using_subcommand create" -l no-hosts -d 'Do not generate /etc/hosts: the image\'s stays'
 complete -c rl -n "__fish_rl_using_subcommand create" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand create" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
 complete -c rl -n "__fish_rl_using_subcommand create" -l privileged -d 'Give the container every capability and no masked paths'
@@ -524,20 +548,44 @@ complete -c rl -n "__fish_rl_using_subcommand logs" -s l -l latest -d 'Act on th
 complete -c rl -n "__fish_rl_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "connect" -d 'Connect a container to a network [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "create" -d 'Create a network [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "create" -d 'Create a network (a bridge in a user namespace; prints its name)'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "disconnect" -d 'Disconnect a container from a network [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "inspect" -d 'Display detailed information on networks [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "ls" -d 'List networks [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "list" -d 'List networks [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "prune" -d 'Remove unused networks [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "rm" -d 'Remove networks [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "inspect" -d 'Display detailed information on networks'
+complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "ls" -d 'List networks'
+complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "list" -d 'List networks'
+complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "prune" -d 'Remove networks no container uses'
+complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "rm" -d 'Remove networks'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from connect" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -s d -l driver -d 'Driver: only bridge' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l subnet -d 'Subnet in CIDR form, IPv4, prefix 8 to 30 (default: the first free 10.89.N.0/24)' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l gateway -d 'Gateway (the bridge\'s address) in --subnet (default: the subnet\'s first address)' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l label -d 'Set a label (KEY=VALUE; repeatable)' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -s o -l opt -d 'Driver option (KEY=VALUE; repeatable): mtu' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l internal -d 'No route out of the network: its containers reach only each other'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l ipv6 -d 'Enable IPv6 (not supported yet: an error)'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l disable-dns -d 'Containers on the network do not get each other\'s names'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l ignore -d 'Succeed if a network of that name exists (it is left as it is)'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default), or a Go template applied to each network' -r
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from ls" -l format -d 'Output format: json, or a Go template (\'table {{.ID}}\\t{{.Name}}\\t{{.Subnets}}\')' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter: name=, id=, driver=, label=KEY[=VALUE], dangling=true|false, until=TIME' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only network names'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Do not truncate network ids'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from ls" -l noheading -d 'Do not print column headings'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from list" -l format -d 'Output format: json, or a Go template (\'table {{.ID}}\\t{{.Name}}\\t{{.Subnets}}\')' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter: name=, id=, driver=, label=KEY[=VALUE], dangling=true|false, until=TIME' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only network names'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from list" -l no-trunc -d 'Do not truncate network ids'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from list" -l noheading -d 'Do not print column headings'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from prune" -l filter -d 'Only networks matching: label=KEY[=VALUE], until=TIME' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from rm" -s t -l time -d 'With --force: seconds to wait for a container to stop before killing it (default 10)' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from rm" -s f -l force -d 'Stop and remove the containers on the network first'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand pause" -s a -l all -d 'Every running container (`pause`) or every paused one (`unpause`)'
 complete -c rl -n "__fish_rl_using_subcommand pause" -s h -l help -d 'Print help'
@@ -600,7 +648,13 @@ complete -c rl -n "__fish_rl_using_subcommand run" -s u -l user -d 'User to run 
 complete -c rl -n "__fish_rl_using_subcommand run" -l group-add -d 'Additional groups for the user' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l entrypoint -d 'Override the image\'s entrypoint ("" clears it)' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -s h -l hostname -d 'Container host name' -r
-complete -c rl -n "__fish_rl_using_subcommand run" -l network -d 'Network: none or host (the user-mode stack comes with the networking work)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l network -d 'Network: slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none, host, container:NAME, or a network made with `rl network create` (repeatable for several)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -s p -l publish -d 'Publish a container port on the host: [IP:][HOSTPORT:]CPORT[/tcp|/udp], ranges allowed' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l dns -d 'DNS server for the container\'s /etc/resolv.conf (`none`: no nameserver)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l dns-search -d 'DNS search domain ("." for none)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l dns-option -d 'DNS resolver option (resolv.conf `options`)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l add-host -d 'Add a line to /etc/hosts: NAME:IP (IP may be host-gateway, the address reaching the host)' -r
+complete -c rl -n "__fish_rl_using_subcommand run" -l network-alias -d 'Another name for the container on its user-defined networks' -r
 complete -c rl -n "__fish_rl_using_subcommand run" -l read-only-tmpfs -d 'With --read-only, mount tmpfs on /run, /tmp and /var/tmp' -r -f -a "true\t''
 false\t''"
 complete -c rl -n "__fish_rl_using_subcommand run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS]' -r
@@ -630,6 +684,8 @@ complete -c rl -n "__fish_rl_using_subcommand run" -s t -l tty -d 'Allocate a ps
 complete -c rl -n "__fish_rl_using_subcommand run" -s d -l detach -d 'Run in the background: print the container\'s id and leave it to its monitor'
 complete -c rl -n "__fish_rl_using_subcommand run" -l no-healthcheck -d 'Disable the image\'s HEALTHCHECK'
 complete -c rl -n "__fish_rl_using_subcommand run" -l rm -d 'Remove the container when it exits'
+complete -c rl -n "__fish_rl_using_subcommand run" -s P -l publish-all -d 'Publish every port the image exposes on a free host port'
+complete -c rl -n "__fish_rl_using_subcommand run" -l no-hosts -d 'Do not generate /etc/hosts: the image\'s stays'
 complete -c rl -n "__fish_rl_using_subcommand run" -l read-only -d 'Mount the root file system read-only'
 complete -c rl -n "__fish_rl_using_subcommand run" -l init -d 'Run rl\'s own init as pid 1: it forwards signals to the command and reaps zombies'
 complete -c rl -n "__fish_rl_using_subcommand run" -l privileged -d 'Give the container every capability and no masked paths'

@@ -246,16 +246,7 @@ pub fn port(a: &PortArgs) -> Result<()> {
     match &a.container {
         Some(c) => {
             let rec = super::run::find_container(&paths, c)?;
-            let lines = crate::network::spec::port_lines(&rec.ports, a.port.as_deref())?;
-            if lines.is_empty()
-                && let Some(p) = &a.port
-            {
-                return Err(Error::Msg(format!(
-                    "no public port {p} published for {}",
-                    rec.name
-                )));
-            }
-            for l in lines {
+            for l in crate::network::spec::port_lines(&rec.ports, a.port.as_deref())? {
                 out.push_str(&l);
                 out.push('\n');
             }

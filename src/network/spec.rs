@@ -800,7 +800,7 @@ fn sorted_for_display(ports: &[PortMapping]) -> Vec<&PortMapping> {
 /// `rl port CONTAINER` lines: `80/tcp -> 0.0.0.0:8080` (one per mapping, sorted by container
 /// port); with `filter` `Some("80")` or `Some("80/udp")` only that container port (tcp when no
 /// protocol is given), printing just `0.0.0.0:8080` lines. A filter that matches nothing is
-/// podman's error `failed to find published port "80"`.
+/// podman's error `failed to find published port "80/tcp"`.
 pub fn port_lines(ports: &[PortMapping], filter: Option<&str>) -> Result<Vec<String>> {
     let sorted = sorted_for_display(ports);
     let Some(filter) = filter else {
@@ -833,7 +833,8 @@ pub fn port_lines(ports: &[PortMapping], filter: Option<&str>) -> Result<Vec<Str
         .map(|m| format!("{}:{}", display_host_ip(&m.host_ip), m.host_port))
         .collect();
     if lines.is_empty() {
-        return Err(usage(format!("failed to find published port {filter:?}")));
+        let wanted = format!("{port}/{protocol}");
+        return Err(usage(format!("failed to find published port {wanted:?}")));
     }
     Ok(lines)
 }

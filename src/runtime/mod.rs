@@ -701,6 +701,11 @@ fn container_main(
             ));
         }
     }
+    if ns_flags(spec).contains(CloneFlags::CLONE_NEWNET)
+        && let Err(e) = crate::network::netlink::loopback_up()
+    {
+        return SetupError::rl(e.to_string());
+    }
     match setup_and_exec(spec, bundle, console, gate) {
         Ok(never) => match never {},
         Err(e) => e,

@@ -111,7 +111,8 @@ fn pause_needs_a_running_container_and_port_lists_nothing() {
         .fails_with(125, "container idle is not paused");
     assert_eq!(state(&env, "idle")["state"], "created");
     assert_eq!(env.rl(&["port", "idle"]).success().stdout, "");
-    assert_eq!(env.rl(&["port", "idle", "80"]).success().stdout, "");
+    env.rl(&["port", "idle", "80"])
+        .fails_with(125, "failed to find published port \"80/tcp\"");
     env.rl(&["port", "nothing"]).fails_with(125, "no container");
     env.rl(&["rm", "-f", "idle"]).success();
 }

@@ -390,8 +390,10 @@ fn containers_without_rm_are_recorded_and_bad_input_leaves_nothing() {
     .fails_with(125, "image not known");
     env.rl(&["run", "--rm", "--memory", "10m", small(), "true"])
         .fails_with(125, "cgroup v2");
-    env.rl(&["run", "--rm", "--network", "bridge", small(), "true"])
-        .fails_with(125, "not implemented yet");
+    env.rl(&["run", "--rm", "--network", "nosuchnet", small(), "true"])
+        .fails_with(125, "nosuchnet");
+    env.rl(&["run", "--rm", "-p", "70000:80", small(), "true"])
+        .fails_with(125, "70000");
     let after: Vec<_> = fs::read_dir(env.rl_data().join("containers"))
         .unwrap()
         .flatten()
