@@ -106,12 +106,7 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         record = container::load(&paths, id)?;
         let mut attached = None;
         let mut attach = |pid| {
-            attached = Some(crate::network::attach(
-                &created.network,
-                pid,
-                &paths.runtime,
-                id,
-            )?);
+            attached = Some(crate::network::attach(&created.network, pid, &paths, id)?);
             Ok(())
         };
         let mut running = crate::runtime::spawn_with(
@@ -148,6 +143,10 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
             pipes.push((m, Stream::Stdout));
         }
         let me = nix::unistd::getpid().as_raw();
+        if let Ok(fresh) = container::load(&paths, id) {
+            // The addresses its networks gave it.
+            record.networks = fresh.networks;
+        }
         record.state = "running".into();
         record.pid = Some(running.pid.as_raw());
         record.pid_start = container::process_start(running.pid.as_raw());
@@ -170,8 +169,11 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         let _ = std::fs::remove_file(container::health::state_path(&dir));
         let mut checks = record.health.clone().map(|cfg| Checks::new(id, cfg, &spec));
         let code = wait(running, &mut pipes, log.as_mut(), checks.as_mut());
-        // The stack's helper ends with the container.
+        // The stack's helper ends with the container, which also leaves its networks.
         drop(attached);
+        if let Ok(fresh) = container::load(&paths, id) {
+            record.networks = fresh.networks;
+        }
         let forced = checks.as_ref().is_some_and(|c| c.restart_requested);
         if !forced && !should_restart(&paths, &mut record, code, restarts) {
             finish(&paths, &created, &mut record, Some(code), None);

@@ -59,7 +59,7 @@ pub fn start_monitor(id: &str) -> Result<()> {
 }
 
 /// Whether this process is already inside a user namespace (rl's own, or a container's).
-fn in_userns() -> bool {
+pub(crate) fn in_userns() -> bool {
     std::fs::read_to_string("/proc/self/uid_map")
         .map(|m| m.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"])
         .unwrap_or(false)
@@ -372,11 +372,8 @@ fn start_again(paths: &Paths, r: &Record) -> Result<()> {
             r.name
         )));
     }
-    match super::run::refresh_shared_netns(paths, r)? {
-        // It must share the user namespace of the container whose network it shares.
-        Some(pid) => crate::runtime::join_userns(pid)?,
-        None => ensure_userns()?,
-    }
+    // The monitor inherits the user namespace: the one the container must run in.
+    let _lease = super::run::enter_userns_for(paths, r)?;
     start_monitor(&r.id)
 }
 

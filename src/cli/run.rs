@@ -686,20 +686,59 @@ fn remapped_layers(
 struct NetPlan {
     stack: Option<net::stack::StackPlan>,
     ports_assigned: Vec<net::PortMapping>,
+    networks: BTreeMap<String, net::Attachment>,
 }
 
 /// The stack and the published ports (chosen now: `-p 80` and `-P` get free host ports).
-fn network_plan(a: &RunArgs, mode: &Mode, config: &manifest::ImageConfig) -> Result<NetPlan> {
+fn network_plan(
+    a: &RunArgs,
+    mode: &Mode,
+    config: &manifest::ImageConfig,
+    paths: &crate::config::Paths,
+) -> Result<NetPlan> {
+    let mut networks = BTreeMap::new();
     let stack = match mode {
         Mode::Slirp(o) => Some(net::stack::StackPlan::Slirp4netns(o.clone())),
         Mode::Pasta(args) => Some(net::stack::StackPlan::Pasta(args.clone())),
-        Mode::Networks(_) => {
-            return Err(Error::NotImplemented(
-                "run --network NAME (user-defined networks)".into(),
-            ));
+        Mode::Networks(list) => {
+            let mut internal_only = true;
+            for n in list {
+                let net = net::store::load(paths, &n.name)?;
+                internal_only &= net.internal;
+                let mut aliases = n.aliases.clone();
+                aliases.extend(a.network_alias.iter().cloned());
+                networks.insert(
+                    net.name.clone(),
+                    net::Attachment {
+                        aliases,
+                        static_ip: n.ip,
+                        mac: n.mac.clone(),
+                        ..net::Attachment::default()
+                    },
+                );
+            }
+            if internal_only && (!a.publish.is_empty() || a.publish_all) {
+                return Err(Error::Usage(
+                    "cannot publish ports of a container on internal networks only: they have no way in or out"
+                        .into(),
+                ));
+            }
+            // The way out (and in, for published ports) is the container's own stack; an
+            // internal network gives none.
+            (!internal_only).then(|| match net::DEFAULT_STACK {
+                net::spec::Stack::Slirp4netns => {
+                    net::stack::StackPlan::Slirp4netns(net::spec::SlirpOptions::default())
+                }
+                net::spec::Stack::Pasta => net::stack::StackPlan::Pasta(Vec::new()),
+            })
         }
         _ => None,
     };
+    if !a.network_alias.is_empty() && networks.is_empty() {
+        return Err(Error::Usage(
+            "--network-alias needs a user-defined network (--network NAME)".into(),
+        ));
+    }
     let mut reqs = Vec::new();
     for p in &a.publish {
         reqs.extend(net::spec::parse_publish(p)?);
@@ -717,6 +756,7 @@ fn network_plan(a: &RunArgs, mode: &Mode, config: &manifest::ImageConfig) -> Res
         return Ok(NetPlan {
             stack,
             ports_assigned: Vec::new(),
+            networks,
         });
     }
     match mode {
@@ -733,6 +773,7 @@ fn network_plan(a: &RunArgs, mode: &Mode, config: &manifest::ImageConfig) -> Res
             return Ok(NetPlan {
                 stack,
                 ports_assigned: Vec::new(),
+                networks,
             });
         }
         _ => {}
@@ -765,6 +806,7 @@ fn network_plan(a: &RunArgs, mode: &Mode, config: &manifest::ImageConfig) -> Res
     Ok(NetPlan {
         stack,
         ports_assigned: ports,
+        networks,
     })
 }
 
@@ -874,6 +916,33 @@ pub(crate) fn refresh_shared_netns(
     Ok(Some(shared.userns_pid))
 }
 
+/// Enter the user namespace a container must start in: a `container:NAME` one's target's, the
+/// netns holder's for one on user-defined networks (returning the lease to keep until it has
+/// started), or a new one of rl's. Must be called before anything else entered one.
+pub(crate) fn enter_userns_for(
+    paths: &crate::config::Paths,
+    rec: &Record,
+) -> Result<Option<net::holder::Lease>> {
+    if let Some(pid) = refresh_shared_netns(paths, rec)? {
+        crate::runtime::join_userns(pid)?;
+        return Ok(None);
+    }
+    let ident = Identity::current()?;
+    if !rec.networks.is_empty() {
+        for name in rec.networks.keys() {
+            // Still there?
+            net::store::load(paths, name)?;
+        }
+        let lease = net::holder::lease(paths, &ident)?;
+        crate::runtime::join_userns(lease.pid())?;
+        return Ok(Some(lease));
+    }
+    if !super::lifecycle::in_userns() {
+        userns::enter(&ident, false)?;
+    }
+    Ok(None)
+}
+
 fn read_spec(dir: &std::path::Path, name: &str) -> Result<oci_spec::runtime::Spec> {
     let bytes = std::fs::read(dir.join("config.json"))
         .map_err(|e| Error::path("read", dir.join("config.json"), e))?;
@@ -926,7 +995,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         &ctx.store.read_blob(&img.record.id)?,
         img.record.layers.len(),
     )?;
-    let mut netplan = network_plan(a, &net_mode, &config)?;
+    let mut netplan = network_plan(a, &net_mode, &config, &ctx.paths)?;
     let shared_netns = match &net_mode {
         Mode::Container(target) => Some(shared_netns(&ctx.paths, target)?),
         _ => None,
@@ -992,9 +1061,18 @@ fn create(a: &RunArgs) -> Result<Created> {
     // Enter the user namespace first: the maps the spec describes are the ones that took. A
     // container sharing another's network namespace joins that one's user namespace (which
     // must own both).
+    let mut lease = None;
     let mode = match &shared_netns {
         Some(shared) => {
             crate::runtime::join_userns(shared.userns_pid)?;
+            userns::MapMode::Subuid
+        }
+        // On user-defined networks: in the netns holder's user namespace, which owns the
+        // networks' namespaces (see network::bridge).
+        None if !netplan.networks.is_empty() => {
+            let l = net::holder::lease(&ctx.paths, &ident)?;
+            crate::runtime::join_userns(l.pid())?;
+            lease = Some(l);
             userns::MapMode::Subuid
         }
         None => userns::enter(&ident, false)?,
@@ -1189,6 +1267,7 @@ fn create(a: &RunArgs) -> Result<Created> {
             .unwrap_or_default(),
         labels: opts.labels.clone(),
         network_mode: net::mode_name(&net_mode),
+        networks: std::mem::take(&mut netplan.networks),
         ports: std::mem::take(&mut netplan.ports_assigned),
         rm: a.rm,
         log_driver,
@@ -1225,7 +1304,9 @@ fn create(a: &RunArgs) -> Result<Created> {
         network: net::Plan {
             stack: netplan.stack,
             ports: record.ports.clone(),
+            user_networks: !record.networks.is_empty(),
         },
+        lease,
         record,
         dir,
         anonymous: volumes.anonymous,
@@ -1245,6 +1326,9 @@ pub struct Created {
     /// How to connect it each time it starts.
     #[serde(default)]
     pub network: net::Plan,
+    /// On user-defined networks: the netns holder, kept until the container has started.
+    #[serde(skip)]
+    pub lease: Option<net::holder::Lease>,
     /// The container's record.
     #[serde(skip)]
     pub record: Record,
@@ -1337,6 +1421,7 @@ fn start_attached(
         spec,
         bundle,
         network,
+        lease: _lease,
         mut record,
         dir,
         anonymous,
@@ -1365,10 +1450,10 @@ fn start_attached(
     record.monitor_start = container::process_start(me);
     let paths = crate::config::Paths::from_env()?;
     let mut attached = None;
-    let runtime_dir = paths.runtime.clone();
+    let paths_for_attach = paths.clone();
     let id = record.id.clone();
     let mut attach = |pid| {
-        attached = Some(net::attach(&network, pid, &runtime_dir, &id)?);
+        attached = Some(net::attach(&network, pid, &paths_for_attach, &id)?);
         Ok(())
     };
     let attach: Option<crate::runtime::Attach<'_>> = if network.needs_attach() {
@@ -1377,6 +1462,10 @@ fn start_attached(
         None
     };
     let result = crate::runtime::run_with(&spec, &bundle, sig_proxy, stdio, attach, |pid| {
+        if let Ok(fresh) = container::load(&paths, &record.id) {
+            // The addresses its networks gave it.
+            record.networks = fresh.networks;
+        }
         record.state = "running".into();
         record.pid = Some(pid.as_raw());
         record.pid_start = container::process_start(pid.as_raw());
@@ -1500,16 +1589,9 @@ pub fn start(a: &StartArgs) -> Result<()> {
         .map_err(|e| Error::Msg(format!("container {}: config.json: {e}", record.name)))?;
     let mut created: Created = serde_json::from_slice(&read("bundle.json")?)
         .map_err(|e| Error::Msg(format!("container {}: bundle.json: {e}", record.name)))?;
-    created.spec = spec;
-    match refresh_shared_netns(&paths, &record)? {
-        Some(pid) => {
-            created.spec = read_spec(&dir, &record.name)?;
-            crate::runtime::join_userns(pid)?;
-        }
-        None => {
-            userns::enter(&Identity::current()?, false)?;
-        }
-    }
+    created.lease = enter_userns_for(&paths, &record)?;
+    // `container:NAME`: the spec now points at that container's current namespace.
+    created.spec = read_spec(&dir, &record.name).unwrap_or(spec);
     created.record = record;
     start_attached(created, a.interactive, a.sig_proxy, (false, false))
 }

@@ -1,6 +1,7 @@
 //! Container networking: the user-mode stacks (slirp4netns, pasta), port publishing, user-defined
 //! networks, and the files a container's resolver reads (/etc/hosts, /etc/resolv.conf).
 
+pub mod bridge;
 pub mod holder;
 pub mod netlink;
 pub mod spec;
@@ -52,6 +53,9 @@ pub struct Plan {
     /// Ports the stack publishes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<PortMapping>,
+    /// It is on user-defined networks (its record names them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub user_networks: bool,
 }
 
 /// What keeps a started container connected: drop it once the container has exited (the
@@ -59,12 +63,13 @@ pub struct Plan {
 #[derive(Debug, Default)]
 pub struct Attached {
     helper: Option<stack::Helper>,
+    joined: Option<bridge::Joined>,
 }
 
 impl Plan {
     /// Whether starting the container involves more than its namespaces.
     pub fn needs_attach(&self) -> bool {
-        self.stack.is_some()
+        self.stack.is_some() || self.user_networks
     }
 }
 
@@ -97,12 +102,23 @@ impl Attached {
 pub fn attach(
     plan: &Plan,
     pid: nix::unistd::Pid,
-    runtime: &std::path::Path,
+    paths: &crate::config::Paths,
     id: &str,
 ) -> crate::error::Result<Attached> {
     let mut out = Attached::default();
+    if plan.user_networks {
+        let ident = crate::userns::Identity::current()?;
+        out.joined = Some(bridge::join(paths, id, pid.as_raw(), &ident)?);
+        crate::timing::mark("network: joined its networks");
+    }
     if let Some(s) = &plan.stack {
-        out.helper = Some(stack::start(s, pid.as_raw(), &plan.ports, runtime, id)?);
+        out.helper = Some(stack::start(
+            s,
+            pid.as_raw(),
+            &plan.ports,
+            &paths.runtime,
+            id,
+        )?);
     }
     Ok(out)
 }
