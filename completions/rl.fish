@@ -547,14 +547,17 @@ complete -c rl -n "__fish_rl_using_subcommand logs" -s n -l names -d 'Prefix eac
 complete -c rl -n "__fish_rl_using_subcommand logs" -s l -l latest -d 'Act on the container created last'
 complete -c rl -n "__fish_rl_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "connect" -d 'Connect a container to a network [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "connect" -d 'Connect a stopped or created container to a network (it joins at its next start)'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "create" -d 'Create a network (a bridge in a user namespace; prints its name)'
-complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "disconnect" -d 'Disconnect a container from a network [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "disconnect" -d 'Disconnect a stopped or created container from a network'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "inspect" -d 'Display detailed information on networks'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "ls" -d 'List networks'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "list" -d 'List networks'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "prune" -d 'Remove networks no container uses'
 complete -c rl -n "__fish_rl_using_subcommand network; and not __fish_seen_subcommand_from connect create disconnect inspect ls list prune rm" -f -a "rm" -d 'Remove networks'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from connect" -l alias -d 'Another name for the container on this network' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from connect" -l ip -d 'The container\'s IPv4 address on this network' -r
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from connect" -l mac-address -d 'The container\'s MAC address on this network' -r
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from connect" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -s d -l driver -d 'Driver: only bridge' -r
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l subnet -d 'Subnet in CIDR form, IPv4, prefix 8 to 30 (default: the first free 10.89.N.0/24)' -r
@@ -566,6 +569,7 @@ complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcomman
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l disable-dns -d 'Containers on the network do not get each other\'s names'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -l ignore -d 'Succeed if a network of that name exists (it is left as it is)'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s f -l force -d 'Accepted for podman compatibility (rl only changes stopped containers)'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default), or a Go template applied to each network' -r
 complete -c rl -n "__fish_rl_using_subcommand network; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'

@@ -169,8 +169,20 @@ pub fn container_value(paths: &Paths, rec: &Record) -> Value {
         },
         "Mounts": mounts,
         "NetworkSettings": {
-            "Bridge": "", "SandboxID": "", "HairpinMode": false, "Ports": crate::network::spec::inspect_ports(&rec.ports, &[]), "IPAddress": "",
-            "Gateway": "", "MacAddress": "", "Networks": {},
+            "Bridge": "", "SandboxID": "", "HairpinMode": false, "Ports": crate::network::spec::inspect_ports(&rec.ports, &[]),
+            "IPAddress": rec.networks.values().find_map(|a| a.ip).map(|ip| ip.to_string()).unwrap_or_default(),
+            "Gateway": "", "MacAddress": rec.networks.values().find_map(|a| a.mac.clone()).unwrap_or_default(),
+            "Networks": rec.networks.iter().map(|(name, a)| {
+                let net = crate::network::store::load(paths, name).ok();
+                (name.clone(), serde_json::json!({
+                    "NetworkID": net.as_ref().map(|n| n.id.clone()).unwrap_or_default(),
+                    "IPAddress": a.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                    "IPPrefixLen": if a.ip.is_some() { net.as_ref().map_or(0, |n| n.prefix) } else { 0 },
+                    "Gateway": "",
+                    "MacAddress": a.mac.clone().unwrap_or_default(),
+                    "Aliases": a.aliases,
+                }))
+            }).collect::<serde_json::Map<_, _>>(),
         },
     })
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::pending::Pending;
 use crate::config::Paths;
 use crate::container::Record;
 use crate::error::{Error, Result};
@@ -18,12 +17,12 @@ use crate::network::store::{self, CreateRequest, Network};
 /// Manage networks.
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
-    /// Connect a container to a network [not implemented yet]
-    Connect(Pending),
+    /// Connect a stopped or created container to a network (it joins at its next start)
+    Connect(ConnectArgs),
     /// Create a network (a bridge in a user namespace; prints its name)
     Create(CreateArgs),
-    /// Disconnect a container from a network [not implemented yet]
-    Disconnect(Pending),
+    /// Disconnect a stopped or created container from a network
+    Disconnect(DisconnectArgs),
     /// Display detailed information on networks
     Inspect(InspectArgs),
     /// List networks
@@ -134,7 +133,164 @@ pub fn run(cmd: &NetworkCommand) -> Option<Result<()>> {
         NetworkCommand::Ls(a) => ls(a),
         NetworkCommand::Prune(a) => prune(a),
         NetworkCommand::Rm(a) => rm(a),
-        NetworkCommand::Connect(_) | NetworkCommand::Disconnect(_) => return None,
+        NetworkCommand::Connect(a) => connect(a),
+        NetworkCommand::Disconnect(a) => disconnect(a),
+    })
+}
+
+/// Options of `rl network connect`.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Another name for the container on this network
+    #[arg(long, value_name = "NAME")]
+    pub alias: Vec<String>,
+    /// The container's IPv4 address on this network
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<std::net::Ipv4Addr>,
+    /// The container's MAC address on this network
+    #[arg(long, value_name = "MAC")]
+    pub mac_address: Option<String>,
+    /// The network
+    #[arg(value_name = "NETWORK")]
+    pub network: String,
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
+/// Options of `rl network disconnect`.
+#[derive(Debug, Args)]
+pub struct DisconnectArgs {
+    /// Accepted for podman compatibility (rl only changes stopped containers)
+    #[arg(short, long)]
+    pub force: bool,
+    /// The network
+    #[arg(value_name = "NETWORK")]
+    pub network: String,
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
+/// Change which networks a container that is not running will join: its record, and its
+/// bundle's plan (a stack for the way out unless every network is internal).
+fn change_networks(
+    paths: &Paths,
+    container: &str,
+    what: &str,
+    change: impl FnOnce(&mut Record) -> Result<()>,
+) -> Result<()> {
+    let found = super::run::find_container(paths, container)?;
+    let _lock = crate::container::lock(paths, &found.id)?;
+    let mut rec = crate::container::load(paths, &found.id)?;
+    if rec.is_running() {
+        return Err(Error::Msg(format!(
+            "container {} is running: rl {what}s networks when a container starts; stop it, {what} it, and start it again",
+            rec.name
+        )));
+    }
+    if rec.network_mode.starts_with("container:") || rec.network_mode == "host" {
+        return Err(Error::Msg(format!(
+            "container {} uses --network {}: it cannot join networks",
+            rec.name, rec.network_mode
+        )));
+    }
+    change(&mut rec)?;
+    let dir = crate::container::dir(paths, &rec.id);
+    let bundle_path = dir.join("bundle.json");
+    let mut bundle: Value = match std::fs::read(&bundle_path) {
+        Ok(b) => serde_json::from_slice(&b)
+            .map_err(|e| Error::Msg(format!("container {}: bundle.json: {e}", rec.name)))?,
+        Err(_) => {
+            return Err(Error::Msg(format!(
+                "container {} cannot be started again (it was run in the foreground without a saved bundle)",
+                rec.name
+            )));
+        }
+    };
+    let all_internal = rec
+        .networks
+        .keys()
+        .all(|n| store::load(paths, n).is_ok_and(|net| net.internal));
+    let mut plan: crate::network::Plan =
+        serde_json::from_value(bundle["network"].clone()).unwrap_or_default();
+    plan.user_networks = !rec.networks.is_empty();
+    if rec.networks.is_empty() {
+        rec.network_mode = if plan.stack.is_some() {
+            "slirp4netns".into()
+        } else {
+            "none".into()
+        };
+    } else {
+        rec.network_mode = "bridge".into();
+        if plan.stack.is_none() && !all_internal {
+            plan.stack = Some(crate::network::stack::StackPlan::Slirp4netns(
+                crate::network::spec::SlirpOptions::default(),
+            ));
+        }
+        if all_internal {
+            plan.stack = None;
+        }
+    }
+    bundle["network"] =
+        serde_json::to_value(&plan).map_err(|e| Error::Msg(format!("encode the plan: {e}")))?;
+    let bytes =
+        serde_json::to_vec(&bundle).map_err(|e| Error::io("encode bundle.json", e.into()))?;
+    crate::store_file::write_replace(&bundle_path, &bytes)?;
+    crate::container::save(&dir, &rec)
+}
+
+/// `rl network connect`.
+pub fn connect(a: &ConnectArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let net = store::load(&paths, &a.network)?;
+    let mac = match &a.mac_address {
+        Some(m) => Some(crate::network::spec::parse_mac(m).ok_or_else(|| {
+            Error::Usage(format!("invalid --mac-address {m:?}: want six hex pairs"))
+        })?),
+        None => None,
+    };
+    if let Some(ip) = a.ip
+        && (!net.contains(ip) || ip == net.gateway)
+    {
+        return Err(Error::Usage(format!(
+            "--ip {ip} is not a host address of network {} ({})",
+            net.name,
+            net.cidr()
+        )));
+    }
+    change_networks(&paths, &a.container, "connect", |rec| {
+        if rec.networks.contains_key(&net.name) {
+            return Err(Error::Msg(format!(
+                "container {} is already connected to network {}",
+                rec.name, net.name
+            )));
+        }
+        rec.networks.insert(
+            net.name.clone(),
+            crate::network::Attachment {
+                aliases: a.alias.clone(),
+                static_ip: a.ip,
+                mac,
+                ..Default::default()
+            },
+        );
+        Ok(())
+    })
+}
+
+/// `rl network disconnect`.
+pub fn disconnect(a: &DisconnectArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let net = store::load(&paths, &a.network)?;
+    change_networks(&paths, &a.container, "disconnect", |rec| {
+        if rec.networks.remove(&net.name).is_none() {
+            return Err(Error::Msg(format!(
+                "container {} is not connected to network {}",
+                rec.name, net.name
+            )));
+        }
+        Ok(())
     })
 }
 
