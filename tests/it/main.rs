@@ -16,3 +16,4 @@ mod ops;
 mod registry_fixtures;
 mod run;
 mod seccomp;
+mod user_networks;
