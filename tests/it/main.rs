@@ -11,6 +11,7 @@ mod docs;
 mod images;
 mod info;
 mod lifecycle;
+mod network;
 mod network_cli;
 mod ops;
 mod registry_fixtures;
