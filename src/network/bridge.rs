@@ -49,8 +49,7 @@ pub fn join(paths: &Paths, id: &str, pid: i32, ident: &crate::userns::Identity) 
     let lease = super::holder::lease(paths, ident)?;
     let rec = container::load(paths, id)?;
     let names: Vec<String> = rec.networks.keys().cloned().collect();
-    let ctr_ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))
-        .map_err(|e| Error::io("open the container's network namespace", e))?;
+    let ctr_ns = super::open_netns(pid)?;
     // On failure midway, dropping it undoes what was done.
     let mut joined = Joined {
         lease,

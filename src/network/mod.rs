@@ -122,3 +122,28 @@ pub fn attach(
     }
     Ok(out)
 }
+
+/// Open the network namespace of process `pid` (a container still setting itself up: a moment
+/// after it changes its ids, /proc refuses; try again briefly).
+pub fn open_netns(pid: i32) -> crate::error::Result<std::fs::File> {
+    let path = format!("/proc/{pid}/ns/net");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match std::fs::File::open(&path) {
+            Ok(f) => return Ok(f),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::PermissionDenied
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(e) => {
+                return Err(crate::error::Error::path(
+                    "open the container's network namespace",
+                    path,
+                    e,
+                ));
+            }
+        }
+    }
+}

@@ -172,7 +172,6 @@ pub fn start(
 ) -> Result<Helper> {
     let (log, sock) = files(runtime, id)?;
     let logfile = std::fs::File::create(&log).map_err(|e| Error::path("create", &log, e))?;
-    let netns = format!("/proc/{pid}/ns/net");
     let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
     let program = plan.program();
@@ -193,8 +192,7 @@ pub fn start(
     // namespace of its own) before it opens it, and a helper in a nested user namespace
     // (keep-id) has other ids than the container's process: either may not open
     // /proc/PID/ns/net, while /proc/self/fd/N is always its own.
-    let netns_fd = std::fs::File::open(&netns)
-        .map_err(|e| Error::path("open the container's network namespace", &netns, e))?;
+    let netns_fd = super::open_netns(pid)?;
     keep.push(netns_fd.as_raw_fd());
     let netns_arg = format!("/proc/self/fd/{}", netns_fd.as_raw_fd());
     match plan {

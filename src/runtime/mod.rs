@@ -532,6 +532,9 @@ pub(crate) fn become_nested_root(maps: &NestedMaps) -> std::result::Result<(), S
             ))
         })?;
     }
+    // Changing ids made this process undumpable: rl (in the parent namespace, as the user)
+    // must still open its /proc/PID/ns/net to connect it while it finishes its setup.
+    let _ = nix::sys::prctl::set_dumpable(true);
     Ok(())
 }
 

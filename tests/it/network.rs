@@ -828,7 +828,6 @@ fn bad_network_input_is_named() {
 /// first process is still setting itself up, apparently while it is not dumpable after
 /// changing its ids).
 #[test]
-#[ignore = "rl bug: keep-id races opening /proc/PID/ns/net (EACCES), about 1 run in 40"]
 fn keep_id_containers_are_networked() {
     let env = TestEnv::new();
     env.rl(&["pull", "-q", small()]).success();
