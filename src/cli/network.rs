@@ -17,11 +17,11 @@ use crate::network::store::{self, CreateRequest, Network};
 /// Manage networks.
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
-    /// Connect a stopped or created container to a network (it joins at its next start)
+    /// Connect a container to a network (a running one must have started on a user-defined network)
     Connect(ConnectArgs),
     /// Create a network (a bridge in a user namespace; prints its name)
     Create(CreateArgs),
-    /// Disconnect a stopped or created container from a network
+    /// Disconnect a container from a network
     Disconnect(DisconnectArgs),
     /// Display detailed information on networks
     Inspect(InspectArgs),
@@ -161,7 +161,7 @@ pub struct ConnectArgs {
 /// Options of `rl network disconnect`.
 #[derive(Debug, Args)]
 pub struct DisconnectArgs {
-    /// Accepted for podman compatibility (rl only changes stopped containers)
+    /// Accepted for podman compatibility
     #[arg(short, long)]
     pub force: bool,
     /// The network
@@ -177,18 +177,11 @@ pub struct DisconnectArgs {
 fn change_networks(
     paths: &Paths,
     container: &str,
-    what: &str,
     change: impl FnOnce(&mut Record) -> Result<()>,
 ) -> Result<()> {
     let found = super::run::find_container(paths, container)?;
     let _lock = crate::container::lock(paths, &found.id)?;
     let mut rec = crate::container::load(paths, &found.id)?;
-    if rec.is_running() {
-        return Err(Error::Msg(format!(
-            "container {} is running: rl {what}s networks when a container starts; stop it, {what} it, and start it again",
-            rec.name
-        )));
-    }
     if rec.network_mode.starts_with("container:") || rec.network_mode == "host" {
         return Err(Error::Msg(format!(
             "container {} uses --network {}: it cannot join networks",
@@ -259,7 +252,8 @@ pub fn connect(a: &ConnectArgs) -> Result<()> {
             net.cidr()
         )));
     }
-    change_networks(&paths, &a.container, "connect", |rec| {
+    let name = net.name.clone();
+    change_networks(&paths, &a.container, |rec| {
         if rec.networks.contains_key(&net.name) {
             return Err(Error::Msg(format!(
                 "container {} is already connected to network {}",
@@ -276,14 +270,33 @@ pub fn connect(a: &ConnectArgs) -> Result<()> {
             },
         );
         Ok(())
-    })
+    })?;
+    let rec = super::run::find_container(&paths, &a.container)?;
+    if rec.is_running() {
+        let ident = crate::userns::Identity::current()?;
+        if let Err(e) = crate::network::bridge::connect_running(&paths, &rec, &name, &ident) {
+            // Not connected after all.
+            let _ = change_networks(&paths, &rec.id, |r| {
+                r.networks.remove(&name);
+                Ok(())
+            });
+            return Err(e);
+        }
+    }
+    Ok(())
 }
 
 /// `rl network disconnect`.
 pub fn disconnect(a: &DisconnectArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let net = store::load(&paths, &a.network)?;
-    change_networks(&paths, &a.container, "disconnect", |rec| {
+    let rec = super::run::find_container(&paths, &a.container)?;
+    let running = rec.is_running() && rec.networks.contains_key(&net.name);
+    if running {
+        let ident = crate::userns::Identity::current()?;
+        crate::network::bridge::disconnect_running(&paths, &rec, &net.name, &ident)?;
+    }
+    change_networks(&paths, &a.container, |rec| {
         if rec.networks.remove(&net.name).is_none() {
             return Err(Error::Msg(format!(
                 "container {} is not connected to network {}",
@@ -291,7 +304,16 @@ pub fn disconnect(a: &DisconnectArgs) -> Result<()> {
             )));
         }
         Ok(())
-    })
+    })?;
+    if running {
+        let _lock = store::lock(&paths)?;
+        crate::network::bridge::refresh_hosts_and(
+            &paths,
+            std::slice::from_ref(&net.name),
+            Some(&rec.id),
+        );
+    }
+    Ok(())
 }
 
 fn event(net: &Network, action: &str) -> crate::events::Event {

@@ -60,80 +60,7 @@ pub fn join(paths: &Paths, id: &str, pid: i32, ident: &crate::userns::Identity) 
     for (i, name) in names.iter().enumerate() {
         let net = store::load(paths, name)?;
         let net_ns = joined.lease.netns(&net.name)?;
-        let _lock = store::lock(paths)?;
-        let taken: BTreeSet<Ipv4Addr> = container::list(paths)
-            .iter()
-            .filter(|r| r.id != id && is_member_running(r))
-            .filter_map(|r| r.networks.get(name).and_then(|a| a.ip))
-            .collect();
-        let wanted = rec.networks.get(name).and_then(|a| a.static_ip);
-        let ip = match wanted {
-            Some(ip) if !net.contains(ip) => {
-                return Err(Error::Usage(format!(
-                    "--network {name}:ip={ip}: the address is not in the network's subnet {}",
-                    net.cidr()
-                )));
-            }
-            Some(ip) if taken.contains(&ip) || ip == net.gateway => {
-                return Err(Error::Msg(format!(
-                    "address {ip} is already in use on network {name}"
-                )));
-            }
-            Some(ip) => ip,
-            None => net
-                .hosts()
-                .find(|a| !taken.contains(a))
-                .ok_or_else(|| Error::Msg(format!("network {name} has no free address left")))?,
-        };
-        let host_if = format!("rl{}{i}", &id[..8.min(id.len())]);
-        let ctr_if = format!("eth{i}");
-        let mtu = net.mtu();
-        let ctr_fd = ctr_ns.as_fd();
-        in_netns(net_ns.as_fd(), || {
-            let mut nl = Netlink::open()?;
-            // A leftover of an earlier start of this container (its namespace died with it,
-            // normally taking the pair along).
-            nl.delete_link(&host_if)?;
-            nl.create_veth(&host_if, &ctr_if, ctr_fd)?;
-            if let Some(m) = mtu {
-                nl.set_mtu(&host_if, m)?;
-            }
-            nl.set_master(&host_if, BRIDGE)?;
-            nl.set_up(&host_if)
-        })?;
-        let mac = in_netns(ctr_ns.as_fd(), || {
-            let mut nl = Netlink::open()?;
-            if let Some(m) = mtu {
-                nl.set_mtu(&ctr_if, m)?;
-            }
-            if let Some(mac) = rec
-                .networks
-                .get(name)
-                .and_then(|a| a.mac.as_deref())
-                .and_then(parse_mac)
-            {
-                nl.set_mac(&ctr_if, mac)?;
-            }
-            nl.add_address(&ctr_if, IpAddr::V4(ip), net.prefix)?;
-            nl.set_up(&ctr_if)?;
-            nl.mac(&ctr_if)
-        })?;
-        // Reserve the address: the record says so before the lock goes. (The container's own
-        // lock may be held by the caller: the monitor starts it under that lock.)
-        let mut fresh = container::load(paths, id)?;
-        if let Some(a) = fresh.networks.get_mut(name) {
-            a.ip = Some(ip);
-            a.interface = Some(ctr_if.clone());
-            a.mac = mac.map(format_mac);
-        }
-        // The running state is what the member scan looks for: the caller saves it too.
-        fresh.pid = Some(pid);
-        fresh.pid_start = container::process_start(pid);
-        let me = std::process::id().cast_signed();
-        fresh.monitor_pid = Some(me);
-        fresh.monitor_start = container::process_start(me);
-        fresh.state = "running".into();
-        container::save(&container::dir(paths, id), &fresh)?;
+        join_one(paths, id, pid, &net, &format!("eth{i}"), &net_ns, &ctr_ns)?;
         joined.names.push(name.clone());
     }
     let _lock = store::lock(paths)?;
@@ -141,14 +68,177 @@ pub fn join(paths: &Paths, id: &str, pid: i32, ident: &crate::userns::Identity) 
     Ok(joined)
 }
 
+/// Connect container `id` (first process `pid`, network namespace `ctr_ns`) to network `net`
+/// (namespace `net_ns`) as interface `ctr_if`, with its first free address (or the one its
+/// record asks for), and save the address in its record.
+fn join_one(
+    paths: &Paths,
+    id: &str,
+    pid: i32,
+    net: &store::Network,
+    ctr_if: &str,
+    net_ns: &std::os::fd::OwnedFd,
+    ctr_ns: &std::fs::File,
+) -> Result<()> {
+    let name = &net.name;
+    let rec = container::load(paths, id)?;
+    let _lock = store::lock(paths)?;
+    let taken: BTreeSet<Ipv4Addr> = container::list(paths)
+        .iter()
+        .filter(|r| r.id != id && is_member_running(r))
+        .filter_map(|r| r.networks.get(name).and_then(|a| a.ip))
+        .collect();
+    let wanted = rec.networks.get(name).and_then(|a| a.static_ip);
+    let ip = match wanted {
+        Some(ip) if !net.contains(ip) => {
+            return Err(Error::Usage(format!(
+                "--network {name}:ip={ip}: the address is not in the network's subnet {}",
+                net.cidr()
+            )));
+        }
+        Some(ip) if taken.contains(&ip) || ip == net.gateway => {
+            return Err(Error::Msg(format!(
+                "address {ip} is already in use on network {name}"
+            )));
+        }
+        Some(ip) => ip,
+        None => net
+            .hosts()
+            .find(|a| !taken.contains(a))
+            .ok_or_else(|| Error::Msg(format!("network {name} has no free address left")))?,
+    };
+    let index = ctr_if.trim_start_matches("eth");
+    let host_if = format!("rl{}{index}", &id[..8.min(id.len())]);
+    let mtu = net.mtu();
+    let ctr_fd = ctr_ns.as_fd();
+    in_netns(net_ns.as_fd(), || {
+        let mut nl = Netlink::open()?;
+        // A leftover of an earlier start of this container (its namespace died with it,
+        // normally taking the pair along).
+        nl.delete_link(&host_if)?;
+        nl.create_veth(&host_if, ctr_if, ctr_fd)?;
+        if let Some(m) = mtu {
+            nl.set_mtu(&host_if, m)?;
+        }
+        nl.set_master(&host_if, BRIDGE)?;
+        nl.set_up(&host_if)
+    })?;
+    let mac = in_netns(ctr_ns.as_fd(), || {
+        let mut nl = Netlink::open()?;
+        if let Some(m) = mtu {
+            nl.set_mtu(ctr_if, m)?;
+        }
+        if let Some(mac) = rec
+            .networks
+            .get(name)
+            .and_then(|a| a.mac.as_deref())
+            .and_then(parse_mac)
+        {
+            nl.set_mac(ctr_if, mac)?;
+        }
+        nl.add_address(ctr_if, IpAddr::V4(ip), net.prefix)?;
+        nl.set_up(ctr_if)?;
+        nl.mac(ctr_if)
+    })?;
+    // Reserve the address: the record says so before the lock goes. (The container's own
+    // lock may be held by the caller: the monitor starts it under that lock.)
+    let mut fresh = container::load(paths, id)?;
+    if let Some(a) = fresh.networks.get_mut(name) {
+        a.ip = Some(ip);
+        a.interface = Some(ctr_if.to_string());
+        a.mac = mac.map(format_mac);
+    }
+    if fresh.pid.is_none() {
+        // Starting: the running state is what the member scan looks for (the caller saves it
+        // too).
+        fresh.pid = Some(pid);
+        fresh.pid_start = container::process_start(pid);
+        let me = std::process::id().cast_signed();
+        fresh.monitor_pid = Some(me);
+        fresh.monitor_start = container::process_start(me);
+        fresh.state = "running".into();
+    }
+    container::save(&container::dir(paths, id), &fresh)
+}
+
+/// The user namespace of process `pid`, as (device, inode).
+fn userns_of(pid: i32) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/ns/user"))
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// `rl network connect` of a running container: wire it now, and have the holder keep the
+/// network for as long as the container runs. The container must have started on a user-defined
+/// network (in the holder's user namespace). The record already names the network.
+pub fn connect_running(
+    paths: &Paths,
+    rec: &Record,
+    name: &str,
+    ident: &crate::userns::Identity,
+) -> Result<()> {
+    let (Some(pid), Some(monitor)) = (rec.pid, rec.monitor_pid) else {
+        return Err(Error::Msg(format!("container {} is not running", rec.name)));
+    };
+    let mut lease = super::holder::lease(paths, ident)?;
+    if userns_of(monitor).is_none() || userns_of(monitor) != userns_of(lease.pid()) {
+        return Err(Error::Msg(format!(
+            "container {} did not start on a user-defined network, so it cannot join one while it runs: stop it, connect it, and start it again",
+            rec.name
+        )));
+    }
+    crate::runtime::join_userns(lease.pid())?;
+    let ctr_ns = super::open_netns(pid)?;
+    let used: BTreeSet<&str> = rec
+        .networks
+        .values()
+        .filter_map(|a| a.interface.as_deref())
+        .collect();
+    let ctr_if = (0..)
+        .map(|i| format!("eth{i}"))
+        .find(|n| !used.contains(n.as_str()))
+        .unwrap_or_default();
+    let net = store::load(paths, name)?;
+    let net_ns = lease.netns(name)?;
+    join_one(paths, &rec.id, pid, &net, &ctr_if, &net_ns, &ctr_ns)?;
+    lease.hold(name, pid)?;
+    let _lock = store::lock(paths)?;
+    refresh_hosts(paths, &[name.to_string()]);
+    Ok(())
+}
+
+/// `rl network disconnect` of a running container: remove its interface on network `name` and
+/// the address from its record (the caller removes the network from it).
+pub fn disconnect_running(
+    paths: &Paths,
+    rec: &Record,
+    name: &str,
+    ident: &crate::userns::Identity,
+) -> Result<()> {
+    let Some(pid) = rec.pid else {
+        return Ok(());
+    };
+    let lease = super::holder::lease(paths, ident)?;
+    crate::runtime::join_userns(lease.pid())?;
+    if let Some(ifname) = rec.networks.get(name).and_then(|a| a.interface.clone()) {
+        let ctr_ns = super::open_netns(pid)?;
+        in_netns(ctr_ns.as_fd(), || Netlink::open()?.delete_link(&ifname))?;
+    }
+    Ok(())
+}
+
 impl Drop for Joined {
     fn drop(&mut self) {
         let Ok(_lock) = store::lock(&self.paths) else {
             return;
         };
+        let mut names = self.names.clone();
         if let Ok(_clock) = container::lock(&self.paths, &self.id)
             && let Ok(mut rec) = container::load(&self.paths, &self.id)
         {
+            // Also those connected while it ran.
+            names.extend(rec.networks.keys().cloned());
             for a in rec.networks.values_mut() {
                 a.ip = None;
                 a.interface = None;
@@ -156,7 +246,9 @@ impl Drop for Joined {
             }
             let _ = container::save(&container::dir(&self.paths, &self.id), &rec);
         }
-        refresh_hosts(&self.paths, &self.names);
+        names.sort();
+        names.dedup();
+        refresh_hosts(&self.paths, &names);
     }
 }
 
@@ -179,13 +271,22 @@ fn format_mac(m: [u8; 6]) -> String {
 /// Rewrite the /etc/hosts of every running member of `networks`: its own lines, then one line
 /// per other member it shares a network with. Call with the network lock held.
 pub fn refresh_hosts(paths: &Paths, networks: &[String]) {
+    refresh_hosts_and(paths, networks, None);
+}
+
+/// [`refresh_hosts`], also for container `also` (one that has just left a network).
+pub fn refresh_hosts_and(paths: &Paths, networks: &[String], also: Option<&str>) {
     let all = container::list(paths);
     let members: Vec<&Record> = all
         .iter()
         .filter(|r| is_member_running(r))
         .filter(|r| networks.iter().any(|n| r.networks.contains_key(n)))
         .collect();
-    for me in &members {
+    let extra = also.and_then(|id| {
+        all.iter()
+            .find(|r| r.id == id && !members.iter().any(|m| m.id == id))
+    });
+    for me in members.iter().copied().chain(extra) {
         let mut lines = String::new();
         for other in &members {
             if other.id == me.id {

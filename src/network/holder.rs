@@ -254,6 +254,21 @@ impl Lease {
         }
     }
 
+    /// Keep network `name` (which this connection uses, see [`Lease::netns`]) for as long as
+    /// process `pid` lives, whatever becomes of this connection.
+    pub fn hold(&mut self, name: &str, pid: i32) -> Result<()> {
+        check_name(name)?;
+        self.send(&format!("HOLD {name} {pid}\n"))?;
+        let (line, _) = self.receive()?;
+        match line.strip_prefix("ERR ") {
+            Some(why) => Err(Error::Msg(format!("netns holder: network {name}: {why}"))),
+            None if line == "OK" => Ok(()),
+            None => Err(Error::Msg(format!(
+                "netns holder: unexpected answer {line:?}"
+            ))),
+        }
+    }
+
     /// Stop using network `name` on this connection (for `network disconnect`).
     pub fn release(&mut self, name: &str) -> Result<()> {
         check_name(name)?;
@@ -433,6 +448,9 @@ struct Holder {
     listener: UnixListener,
     conns: Vec<Conn>,
     networks: std::collections::BTreeMap<String, Network>,
+    /// Networks kept for a process rather than a connection (`HOLD`): a container connected
+    /// while it runs keeps its new network until it exits. (pidfd, network)
+    holds: Vec<(OwnedFd, String)>,
     /// The clients' lock, taken on the way out.
     exit_lock: Option<File>,
 }
@@ -456,6 +474,7 @@ impl Holder {
             listener,
             conns: Vec::new(),
             networks: std::collections::BTreeMap::new(),
+            holds: Vec::new(),
             exit_lock: None,
         })
     }
@@ -465,26 +484,43 @@ impl Holder {
         loop {
             // With no connection (a starter that died before connecting), look again now and
             // then whether it is time to go.
-            let timeout = if self.conns.is_empty() {
+            let timeout = if self.conns.is_empty() && self.holds.is_empty() {
                 PollTimeout::from(2000u16)
             } else {
                 PollTimeout::NONE
             };
-            let (listen_ready, ready): (bool, Vec<bool>) = {
+            let (listen_ready, ready, ended): (bool, Vec<bool>, Vec<bool>) = {
                 let mut fds = vec![PollFd::new(self.listener.as_fd(), PollFlags::POLLIN)];
                 fds.extend(
                     self.conns
                         .iter()
                         .map(|c| PollFd::new(c.stream.as_fd(), PollFlags::POLLIN)),
                 );
+                fds.extend(
+                    self.holds
+                        .iter()
+                        .map(|(p, _)| PollFd::new(p.as_fd(), PollFlags::POLLIN)),
+                );
                 match poll(&mut fds, timeout) {
                     Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                     Err(e) => return Err(Error::Msg(format!("poll: {}", e.desc()))),
                 }
                 let is_ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
-                (is_ready(&fds[0]), fds[1..].iter().map(is_ready).collect())
+                let n = self.conns.len();
+                (
+                    is_ready(&fds[0]),
+                    fds[1..=n].iter().map(is_ready).collect(),
+                    fds[n + 1..].iter().map(is_ready).collect(),
+                )
             };
             let mut closed = false;
+            for i in (0..ended.len()).rev() {
+                if ended[i] {
+                    let (_, name) = self.holds.swap_remove(i);
+                    self.unuse(&name);
+                    closed = true;
+                }
+            }
             for i in (0..ready.len()).rev() {
                 if ready[i] && !self.serve(i) {
                     let conn = self.conns.swap_remove(i);
@@ -497,7 +533,11 @@ impl Holder {
             if listen_ready {
                 self.accept_all();
             }
-            if self.conns.is_empty() && (closed || !listen_ready) && self.may_exit()? {
+            if self.conns.is_empty()
+                && self.holds.is_empty()
+                && (closed || !listen_ready)
+                && self.may_exit()?
+            {
                 return Ok(());
             }
         }
@@ -574,6 +614,9 @@ impl Holder {
     /// Answer one request of connection `i`; false when the answer could not be sent.
     fn answer(&mut self, i: usize, line: &str) -> bool {
         let (verb, name) = line.split_once(' ').unwrap_or((line, ""));
+        if verb == "HOLD" {
+            return self.hold(i, name);
+        }
         if !matches!(verb, "NETNS" | "RELEASE") {
             return self.reply(i, &format!("ERR unknown request {verb:?}\n"), None);
         }
@@ -607,6 +650,37 @@ impl Holder {
         }
         let fd = self.networks.get(name).map(|n| n.ns.as_raw_fd());
         self.reply(i, "OK\n", fd)
+    }
+
+    /// `HOLD <name> <pid>`: keep network `name` (which connection `i` uses) for as long as
+    /// process `pid` lives.
+    fn hold(&mut self, i: usize, args: &str) -> bool {
+        let (name, pid) = args.split_once(' ').unwrap_or((args, ""));
+        let pid = pid
+            .parse::<i32>()
+            .ok()
+            .and_then(rustix::process::Pid::from_raw);
+        let (Some(pid), true) = (pid, self.conns[i].names.contains(name)) else {
+            return self.reply(i, &format!("ERR bad hold {args:?}\n"), None);
+        };
+        match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+            Ok(fd) => {
+                if let Some(net) = self.networks.get_mut(name) {
+                    net.users += 1;
+                }
+                self.holds.push((fd, name.to_string()));
+                log(&format!(
+                    "network {name}: held for process {}",
+                    pid.as_raw_nonzero()
+                ));
+                self.reply(i, "OK\n", None)
+            }
+            Err(e) => self.reply(
+                i,
+                &format!("ERR process {}: {e}\n", pid.as_raw_nonzero()),
+                None,
+            ),
+        }
     }
 
     /// Send `text` (and descriptor `fd`) on connection `i`; false when that failed.

@@ -1950,7 +1950,7 @@ mod tests {
         );
         assert_eq!(
             err(port_lines(&ports, Some("99"))),
-            "failed to find published port \"99\""
+            "failed to find published port \"99/tcp\""
         );
         assert!(err(port_lines(&ports, Some("x"))).contains("invalid port"));
         assert!(err(port_lines(&ports, Some("80/tcp/x"))).contains("port/protocol"));

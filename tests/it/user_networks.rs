@@ -143,7 +143,7 @@ fn names_isolation_internal_and_holder_lifetime() {
 }
 
 #[test]
-fn connect_and_disconnect_a_stopped_container() {
+fn connect_and_disconnect_stopped_and_running_containers() {
     let env = TestEnv::new();
     env.rl(&["pull", "-q", small()]).success();
     env.rl(&["network", "create", "--subnet", "10.89.77.0/24", "lan"])
@@ -178,9 +178,43 @@ fn connect_and_disconnect_a_stopped_container() {
     env.rl(&["start", "-a", "cli"])
         .success()
         .stdout_has("from-srv");
-    // srv is running: rl wires networks at start.
-    env.rl(&["network", "disconnect", "lan", "srv"])
-        .fails_with(125, "running");
+    // A running container that started on a network joins another one live, and leaves it.
+    env.rl(&["network", "create", "other"]).success();
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "app",
+        "--network",
+        "other",
+        small(),
+        "sleep",
+        "60",
+    ])
+    .success();
+    env.rl(&["network", "connect", "lan", "app"]).success();
+    env.rl(&["exec", "app", "wget", "-qO-", "http://srv/i.html"])
+        .success()
+        .stdout_has("from-srv");
+    env.rl(&["exec", "srv", "grep", "-w", "app", "/etc/hosts"])
+        .success();
+    env.rl(&["network", "disconnect", "lan", "app"]).success();
+    env.rl(&["exec", "app", "grep", "-w", "srv", "/etc/hosts"])
+        .status_is(1);
+    env.rl(&["exec", "srv", "grep", "-w", "app", "/etc/hosts"])
+        .status_is(1);
+    let dev = env
+        .rl(&["exec", "app", "cat", "/proc/net/dev"])
+        .success()
+        .out()
+        .to_string();
+    assert!(dev.contains("eth0:") && !dev.contains("eth1:"), "{dev}");
+    // One running in its own user namespace cannot.
+    env.rl(&["run", "-d", "--name", "lone", small(), "sleep", "60"])
+        .success();
+    env.rl(&["network", "connect", "lan", "lone"])
+        .fails_with(125, "did not start on a user-defined network");
+    env.rl(&["rm", "-f", "app", "lone"]).success();
     env.rl(&["network", "disconnect", "lan", "cli"]).success();
     let rec = crate::support::container_record(&env, "cli");
     assert!(rec["networks"].is_null(), "{rec}");
