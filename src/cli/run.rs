@@ -1474,7 +1474,11 @@ fn start_attached(
         crate::events::record(&paths, &crate::container::event(&record, "start"));
         Ok(())
     });
-    // The stack's helper ends with the container.
+    // The stack's helper ends with the container (killed; this process exits soon, and init
+    // reaps it).
+    if let Some(a) = attached.as_mut() {
+        a.leave_unreaped();
+    }
     drop(attached);
     record.pid = None;
     record.pid_start = None;

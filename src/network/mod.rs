@@ -91,6 +91,14 @@ pub fn mode_name(mode: &spec::Mode) -> String {
 }
 
 impl Attached {
+    /// Do not wait for the stack's helper to be gone when dropped (for a process about to exit:
+    /// see [`stack::Helper::leave_unreaped`]).
+    pub fn leave_unreaped(&mut self) {
+        if let Some(h) = self.helper.as_mut() {
+            h.leave_unreaped();
+        }
+    }
+
     /// The pid of the stack's helper, if one runs.
     pub fn helper_pid(&self) -> Option<u32> {
         self.helper.as_ref().map(stack::Helper::pid)

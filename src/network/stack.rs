@@ -131,6 +131,8 @@ pub struct Helper {
     log: PathBuf,
     /// slirp4netns' exit fd: it exits when this closes.
     _exit: Option<OwnedFd>,
+    /// Wait for it to be gone when dropped (see [`Helper::leave_unreaped`]).
+    reap: bool,
 }
 
 impl Helper {
@@ -140,10 +142,21 @@ impl Helper {
     }
 }
 
+impl Helper {
+    /// Kill it on drop without waiting for it to be gone: its end closes the tap device, which
+    /// the kernel takes tens of milliseconds over (RCU grace periods), and a process about to
+    /// exit has no reason to wait for that (its own exit hands the helper to init for reaping).
+    pub fn leave_unreaped(&mut self) {
+        self.reap = false;
+    }
+}
+
 impl Drop for Helper {
     fn drop(&mut self) {
         let _ = self.child.kill();
-        let _ = self.child.wait();
+        if self.reap {
+            let _ = self.child.wait();
+        }
         let _ = std::fs::remove_file(&self.log);
     }
 }
@@ -279,6 +292,7 @@ pub fn start(
         program,
         log: log.clone(),
         _exit: None,
+        reap: true,
     };
     if let Some((exit_r, exit_w)) = exit_r_w {
         drop(exit_r);
