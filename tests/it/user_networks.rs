@@ -10,6 +10,17 @@ fn small() -> &'static str {
     &pushed().small.reference
 }
 
+/// The body of `GET path` from 127.0.0.1:`port` (None until a server answers).
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    c.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(c, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
+    let mut out = String::new();
+    c.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
 fn holder_socket(env: &TestEnv) -> std::path::PathBuf {
     env.runtime.join("rl/netns/holder.sock")
 }
@@ -133,7 +144,33 @@ fn names_isolation_internal_and_holder_lifetime() {
     env.rl(&["network", "rm", "front"]).status_is(2);
     env.rl(&["run", "--rm", "--network", "nowhere", small(), "true"])
         .fails_with(125, "nowhere");
-    env.rl(&["rm", "-f", "web"]).success();
+    // Published ports work for a container on a user-defined network (through its stack).
+    let port = crate::support::free_port();
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "pub",
+        "--network",
+        "front",
+        "-p",
+        &format!("127.0.0.1:{port}:80"),
+        small(),
+        "sh",
+        "-c",
+        "echo published > /i.html; exec httpd -f -p 80 -h /",
+    ])
+    .success();
+    let mut body = String::new();
+    let got = wait_until(Duration::from_secs(8), || {
+        body = http_get(port, "/i.html").unwrap_or_default();
+        body.contains("published")
+    });
+    assert!(
+        got,
+        "GET from the host through -p on a user network: {body:?}"
+    );
+    env.rl(&["rm", "-f", "web", "pub"]).success();
     assert!(
         wait_until(Duration::from_secs(10), || !holder_socket(&env).exists()),
         "the netns holder outlived the last container on a network"
