@@ -850,3 +850,47 @@ fn keep_id_containers_are_networked() {
         }
     }
 }
+
+/// The server sees the client's address as the stack gives it, not a forwarder's of rl's:
+/// pasta keeps a loopback client's 127.0.0.1; slirp4netns shows a client on the host's loopback
+/// as its gateway 10.0.2.2 (libslirp's own mapping; other clients keep their address).
+#[test]
+fn the_server_sees_the_clients_address() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    for (name, network, seen) in [
+        ("srcp", "pasta", "127.0.0.1"),
+        ("srcs", "slirp4netns", "10.0.2.2"),
+    ] {
+        let port = free_port();
+        env.rl(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            network,
+            "-p",
+            &format!("127.0.0.1:{port}:80"),
+            small(),
+            "sh",
+            "-c",
+            "mkdir -p /www && echo hi > /www/index.html && exec httpd -f -vv -p 80 -h /www",
+        ])
+        .success();
+        fetch(port);
+        let mut logs = String::new();
+        let logged = wait_until(Duration::from_secs(5), || {
+            // httpd logs to stderr, which `rl logs` keeps as stderr.
+            logs = env.rl(&["logs", name]).success().stderr.clone();
+            logs.contains("url:/")
+        });
+        assert!(logged, "{network}: httpd logged no request: {logs}");
+        let line = logs.lines().find(|l| l.contains("url:/")).unwrap_or("");
+        assert!(
+            line.contains(seen),
+            "{network}: the server saw {line:?}, want the client as {seen}"
+        );
+        env.rl(&["rm", "-f", name]).success();
+    }
+}
