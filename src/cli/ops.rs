@@ -274,7 +274,9 @@ pub struct TopArgs {
     /// The container (name or id prefix)
     #[arg(value_name = "CONTAINER")]
     pub container: String,
-    /// ps options or podman descriptors: accepted, but rl prints only the default columns
+    /// podman's descriptors (comma or space separated): user, pid, ppid, pcpu, etime, tty, time,
+    /// args, comm, group, nice, pgid, rgroup, ruser, state, vsz, rss, hpid, hppid, huser, hgroup,
+    /// stime, capeff, capprm, capbnd, capinh, capamb, seccomp; also ps's `-o LIST` / `-eo LIST`
     #[arg(
         value_name = "DESCRIPTORS",
         trailing_var_arg = true,
@@ -299,6 +301,25 @@ struct ProcInfo {
     tty_nr: u64,
     rss_pages: u64,
     command: String,
+    /// The rest of /proc/PID/stat and status that descriptors may ask for.
+    #[serde(default)]
+    more: ProcMore,
+}
+
+/// What only some `top` descriptors show.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ProcMore {
+    comm: String,
+    state: String,
+    pgid: i32,
+    nice: i64,
+    vsz_bytes: u64,
+    ruid: Option<u32>,
+    gid: Option<u32>,
+    rgid: Option<u32>,
+    /// CapEff, CapPrm, CapBnd, CapInh, CapAmb (hex, as status prints them).
+    caps: [String; 5],
+    seccomp: String,
 }
 
 /// The real uid and the innermost pid of a /proc/PID/status text.
@@ -331,16 +352,55 @@ fn read_proc(pid: i32) -> Option<ProcInfo> {
             command = format!("[{}]", &stat[a + 1..b]);
         }
     }
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let ids = |key: &str, i: usize| field(key).get(i).and_then(|v| v.parse::<u32>().ok());
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let comm = match (stat.find('('), stat.rfind(')')) {
+        (Some(a), Some(b)) if a < b => stat[a + 1..b].to_string(),
+        _ => String::new(),
+    };
+    let first = |key: &str| field(key).into_iter().next().unwrap_or_default();
+    let more = ProcMore {
+        comm,
+        state: f.first().cloned().unwrap_or_default(),
+        pgid: f.get(2).and_then(|v| v.parse().ok()).unwrap_or(0),
+        nice: f.get(16).and_then(|v| v.parse().ok()).unwrap_or(0),
+        vsz_bytes: num(20),
+        ruid: uid,
+        gid: ids("Gid:", 1),
+        rgid: ids("Gid:", 0),
+        caps: [
+            first("CapEff:"),
+            first("CapPrm:"),
+            first("CapBnd:"),
+            first("CapInh:"),
+            first("CapAmb:"),
+        ],
+        seccomp: match first("Seccomp:").as_str() {
+            "0" => "disabled".into(),
+            "1" => "strict".into(),
+            "2" => "filter".into(),
+            _ => "?".into(),
+        },
+    };
     Some(ProcInfo {
         host_pid: pid,
         host_ppid: f.get(1)?.parse().ok()?,
         ns_pid,
-        uid,
+        // The effective uid is what ps's USER shows; RUSER the real one.
+        uid: ids("Uid:", 1).or(uid),
         cpu_ticks: num(11) + num(12),
         start_ticks: num(19),
         tty_nr: num(4),
         rss_pages: num(21),
         command,
+        more,
     })
 }
 
@@ -421,53 +481,227 @@ fn passwd_names(passwd: &str) -> std::collections::HashMap<u32, String> {
 }
 
 /// `rl top`'s lines (header first): podman's default columns.
+/// podman's `top` descriptors: (name, header).
+const DESCRIPTORS: &[(&str, &str)] = &[
+    ("args", "COMMAND"),
+    ("capamb", "AMBIENT CAPS"),
+    ("capbnd", "BOUNDING CAPS"),
+    ("capeff", "EFFECTIVE CAPS"),
+    ("capinh", "INHERITED CAPS"),
+    ("capprm", "PERMITTED CAPS"),
+    ("comm", "COMMAND"),
+    ("etime", "ELAPSED"),
+    ("group", "GROUP"),
+    ("hgroup", "HGROUP"),
+    ("hpid", "HPID"),
+    ("hppid", "HPPID"),
+    ("huser", "HUSER"),
+    ("nice", "NI"),
+    ("pcpu", "%CPU"),
+    ("pgid", "PGID"),
+    ("pid", "PID"),
+    ("ppid", "PPID"),
+    ("rgroup", "RGROUP"),
+    ("rss", "RSS"),
+    ("ruser", "RUSER"),
+    ("seccomp", "SECCOMP"),
+    ("state", "STATE"),
+    ("stime", "STIME"),
+    ("time", "TIME"),
+    ("tty", "TTY"),
+    ("user", "USER"),
+    ("vsz", "VSZ"),
+];
+
+/// podman's default: `user,pid,ppid,pcpu,etime,tty,time,args`.
+const DEFAULT_DESCRIPTORS: &[&str] = &[
+    "user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args",
+];
+
+/// The descriptors asked for: podman's words, comma or space separated, after an optional ps
+/// `-o`/`-eo`/`-ef` style flag (ps's own `-e`, `-f` alone select the default columns).
+fn parse_descriptors(args: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for a in args {
+        if a.starts_with('-') {
+            // `-eo` / `-o`: the list follows; other ps flags (`-e`, `-f`, `-a`) change nothing here.
+            continue;
+        }
+        for d in a.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            let d = d.to_ascii_lowercase();
+            // ps spellings of podman's words.
+            let d = match d.as_str() {
+                "%cpu" | "pcpu" | "c" => "pcpu".to_string(),
+                "cmd" | "command" => "args".to_string(),
+                "euser" | "uname" => "user".to_string(),
+                "egroup" => "group".to_string(),
+                "ni" => "nice".to_string(),
+                "s" | "stat" => "state".to_string(),
+                "start" | "lstart" => "stime".to_string(),
+                "cputime" => "time".to_string(),
+                "tt" | "tname" => "tty".to_string(),
+                "rssize" | "rsz" => "rss".to_string(),
+                "vsize" => "vsz".to_string(),
+                "pgrp" => "pgid".to_string(),
+                _ => d,
+            };
+            if !DESCRIPTORS.iter().any(|(n, _)| *n == d) {
+                return Err(Error::Usage(format!(
+                    "unknown top descriptor {d:?}: want some of {}",
+                    DESCRIPTORS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            out.push(d);
+        }
+    }
+    if out.is_empty() {
+        out = DEFAULT_DESCRIPTORS
+            .iter()
+            .map(|d| (*d).to_string())
+            .collect();
+    }
+    Ok(out)
+}
+
+/// Names of ids from the container's /etc/passwd and /etc/group, and the user namespace's maps
+/// to show host ids.
+#[derive(Debug, Default)]
+struct Names {
+    users: std::collections::HashMap<u32, String>,
+    groups: std::collections::HashMap<u32, String>,
+    uid_map: Vec<(u32, u32, u32)>,
+    gid_map: Vec<(u32, u32, u32)>,
+}
+
+fn map_to_host(map: &[(u32, u32, u32)], id: u32) -> Option<u32> {
+    map.iter()
+        .find(|(inside, _, len)| id >= *inside && id - inside < *len)
+        .map(|(inside, outside, _)| outside + (id - inside))
+}
+
+fn parse_map(text: &str) -> Vec<(u32, u32, u32)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace().map(|v| v.parse::<u32>().ok());
+            Some((f.next()??, f.next()??, f.next()??))
+        })
+        .collect()
+}
+
 fn top_lines(
     procs: &[ProcInfo],
-    users: &std::collections::HashMap<u32, String>,
+    names: &Names,
+    descriptors: &[String],
     now_ticks_nanos: u64,
     hz: u64,
+    boot_secs: u64,
 ) -> Vec<String> {
     let ns_of: std::collections::HashMap<i32, i32> = procs
         .iter()
         .filter_map(|p| Some((p.host_pid, p.ns_pid?)))
         .collect();
     let tick = 1_000_000_000 / hz;
+    let page = 4096u64;
+    let name = |m: &std::collections::HashMap<u32, String>, id: Option<u32>| {
+        id.map_or_else(
+            || "?".to_string(),
+            |u| m.get(&u).cloned().unwrap_or_else(|| u.to_string()),
+        )
+    };
     let mut rows: Vec<(i32, String)> = procs
         .iter()
         .map(|p| {
-            let user = p.uid.map_or_else(
-                || "?".to_string(),
-                |u| users.get(&u).cloned().unwrap_or_else(|| u.to_string()),
-            );
             let elapsed = now_ticks_nanos.saturating_sub(p.start_ticks * tick);
             let cpu = p.cpu_ticks * tick;
-            #[allow(clippy::cast_precision_loss)]
-            let pct = if elapsed == 0 {
-                0.0
-            } else {
-                cpu as f64 * 100.0 / elapsed as f64
-            };
             let pid = p.ns_pid.unwrap_or(p.host_pid);
-            let ppid = ns_of.get(&p.host_ppid).copied().unwrap_or(0);
-            // Elapsed to the clock tick (rl's precision), TIME to the second as ps counts it.
-            let elapsed = elapsed / tick * tick;
-            let time = cpu / 1_000_000_000 * 1_000_000_000;
-            (
-                pid,
-                format!(
-                    "{user}\t{pid}\t{ppid}\t{pct:.3}\t{}\t{}\t{}\t{}",
-                    go_duration(elapsed),
-                    tty_name(p.tty_nr),
-                    go_duration(time),
-                    p.command
-                ),
-            )
+            let cells: Vec<String> = descriptors
+                .iter()
+                .map(|d| match d.as_str() {
+                    "user" => name(&names.users, p.uid),
+                    "ruser" => name(&names.users, p.more.ruid),
+                    "group" => name(&names.groups, p.more.gid),
+                    "rgroup" => name(&names.groups, p.more.rgid),
+                    "huser" => p
+                        .uid
+                        .and_then(|u| map_to_host(&names.uid_map, u))
+                        .map_or_else(|| "?".into(), |u| u.to_string()),
+                    "hgroup" => p
+                        .more
+                        .gid
+                        .and_then(|g| map_to_host(&names.gid_map, g))
+                        .map_or_else(|| "?".into(), |g| g.to_string()),
+                    "pid" => pid.to_string(),
+                    "ppid" => ns_of.get(&p.host_ppid).copied().unwrap_or(0).to_string(),
+                    "hpid" => p.host_pid.to_string(),
+                    "hppid" => p.host_ppid.to_string(),
+                    "pcpu" => {
+                        #[allow(clippy::cast_precision_loss)]
+                        let pct = if elapsed == 0 {
+                            0.0
+                        } else {
+                            cpu as f64 * 100.0 / elapsed as f64
+                        };
+                        format!("{pct:.3}")
+                    }
+                    // Elapsed to the clock tick (rl's precision), TIME to the second as ps.
+                    "etime" => go_duration(elapsed / tick * tick),
+                    "time" => go_duration(cpu / 1_000_000_000 * 1_000_000_000),
+                    "tty" => tty_name(p.tty_nr),
+                    "args" => p.command.clone(),
+                    "comm" => p.more.comm.clone(),
+                    "nice" => p.more.nice.to_string(),
+                    "pgid" => ns_of
+                        .get(&p.more.pgid)
+                        .copied()
+                        .unwrap_or(p.more.pgid)
+                        .to_string(),
+                    "state" => p.more.state.clone(),
+                    "rss" => (p.rss_pages * page / 1024).to_string(),
+                    "vsz" => (p.more.vsz_bytes / 1024).to_string(),
+                    "stime" => {
+                        let secs = boot_secs + p.start_ticks / hz;
+                        crate::format::time::rfc3339(secs.cast_signed())
+                    }
+                    "capeff" => p.more.caps[0].clone(),
+                    "capprm" => p.more.caps[1].clone(),
+                    "capbnd" => p.more.caps[2].clone(),
+                    "capinh" => p.more.caps[3].clone(),
+                    "capamb" => p.more.caps[4].clone(),
+                    "seccomp" => p.more.seccomp.clone(),
+                    _ => String::new(),
+                })
+                .collect();
+            (pid, cells.join("\t"))
         })
         .collect();
     rows.sort_by_key(|r| r.0);
-    let mut lines = vec!["USER\tPID\tPPID\t%CPU\tELAPSED\tTTY\tTIME\tCOMMAND".to_string()];
+    let header: Vec<&str> = descriptors
+        .iter()
+        .map(|d| {
+            DESCRIPTORS
+                .iter()
+                .find(|(n, _)| n == d)
+                .map_or("?", |(_, h)| *h)
+        })
+        .collect();
+    let mut lines = vec![header.join("\t")];
     lines.extend(rows.into_iter().map(|r| r.1));
     lines
+}
+
+/// The boot time, seconds since the epoch (`btime` of /proc/stat).
+fn boot_secs() -> u64 {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("btime ")?.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// `rl top`: the container's processes, read from /proc inside its user namespace (so that
@@ -481,10 +715,29 @@ pub fn top(a: &TopArgs) -> Result<()> {
     if procs.is_empty() {
         return Err(not_running(&rec));
     }
-    let users = super::exec::container_file(pid, "/etc/passwd")
-        .map(|p| passwd_names(&p))
-        .unwrap_or_default();
-    let lines = top_lines(&procs, &users, uptime_nanos(), clock_ticks());
+    let descriptors = parse_descriptors(&a.descriptors)?;
+    let names = Names {
+        users: super::exec::container_file(pid, "/etc/passwd")
+            .map(|p| passwd_names(&p))
+            .unwrap_or_default(),
+        groups: super::exec::container_file(pid, "/etc/group")
+            .map(|p| passwd_names(&p))
+            .unwrap_or_default(),
+        uid_map: parse_map(
+            &std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap_or_default(),
+        ),
+        gid_map: parse_map(
+            &std::fs::read_to_string(format!("/proc/{pid}/gid_map")).unwrap_or_default(),
+        ),
+    };
+    let lines = top_lines(
+        &procs,
+        &names,
+        &descriptors,
+        uptime_nanos(),
+        clock_ticks(),
+        boot_secs(),
+    );
     super::print_stdout(&crate::format::tabulate(&lines))
 }
 
@@ -903,15 +1156,36 @@ mod tests {
                 ..ProcInfo::default()
             },
         ];
-        let users = passwd_names("root:x:0:0:root:/root:/bin/sh\n");
+        let names = Names {
+            users: passwd_names("root:x:0:0:root:/root:/bin/sh\n"),
+            uid_map: vec![(0, 1000, 1), (1, 100_000, 65536)],
+            ..Names::default()
+        };
+        let default = parse_descriptors(&[]).unwrap();
         // 20 s after boot, 100 ticks a second: the first started 10 s ago and used 1 s.
-        let lines = top_lines(&procs, &users, 20_000_000_000, 100);
+        let lines = top_lines(&procs, &names, &default, 20_000_000_000, 100, 0);
         assert_eq!(
             lines[0],
             "USER\tPID\tPPID\t%CPU\tELAPSED\tTTY\tTIME\tCOMMAND"
         );
         assert_eq!(lines[1], "root\t1\t0\t10.000\t10s\t?\t1s\tsh -c loop");
         assert_eq!(lines[2], "1234\t7\t1\t0.000\t1s\t?\t0s\tsleep 1");
+        let asked = parse_descriptors(&["-eo".into(), "pid,huser".into(), "hpid".into()]).unwrap();
+        let lines = top_lines(&procs, &names, &asked, 20_000_000_000, 100, 0);
+        assert_eq!(
+            lines,
+            ["PID\tHUSER\tHPID", "1\t1000\t500", "7\t101233\t501"]
+        );
+        assert!(
+            parse_descriptors(&["pid,bogus".into()])
+                .unwrap_err()
+                .to_string()
+                .contains("bogus")
+        );
+        assert_eq!(
+            parse_descriptors(&["%CPU".into(), "cmd".into()]).unwrap(),
+            ["pcpu", "args"]
+        );
     }
 
     #[test]

@@ -142,6 +142,31 @@ fn top_shows_the_container_side_processes() {
     env.rl(&["container", "top", "box", "-ef"])
         .success()
         .stdout_has("sh -c");
+    // podman's descriptors: the container's pid 1 is the user's own uid on the host.
+    let out = env
+        .rl(&["top", "box", "pid,huser,comm", "seccomp", "capeff"])
+        .success()
+        .out()
+        .to_string();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        ["PID", "HUSER", "COMMAND", "SECCOMP", "EFFECTIVE", "CAPS"]
+    );
+    assert_eq!(
+        rows[1][..4],
+        ["1", &env.user.uid.to_string(), "sh", "filter"],
+        "{out}"
+    );
+    assert!(
+        rows[1][4].len() == 16 && rows[1][4] != "0000000000000000",
+        "{out}"
+    );
+    env.rl(&["top", "box", "-eo", "pid,nosuch"])
+        .fails_with(125, "nosuch");
     env.rl(&["rm", "-f", "box"]).success();
     env.rl(&["top", "box"]).fails_with(125, "no container");
 }
