@@ -92,8 +92,7 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         let mut pipes: Vec<(OwnedFd, Stream)> = Vec::new();
         if console.is_none() && logging {
             for (target, stream) in [(1, Stream::Stdout), (2, Stream::Stderr)] {
-                let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-                    .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+                let (r, w) = crate::runtime::pipe()?;
                 dup_onto(&w, target)?;
                 pipes.push((r, stream));
             }

@@ -80,8 +80,7 @@ fn check(target: &super::exec::Running, cfg: &health::HealthConfig) -> Result<(i
     };
     let process = target.process(&opts, &|_| None)?;
     // The check's stdout and stderr go to a pipe read here (rl's own are kept aside).
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+    let (r, w) = crate::runtime::pipe()?;
     let keep_out = nix::unistd::dup(std::io::stdout().as_fd())
         .map_err(|e| Error::Msg(format!("dup: {}", e.desc())))?;
     let keep_err = nix::unistd::dup(std::io::stderr().as_fd())

@@ -17,14 +17,8 @@ use crate::error::{Error, Result};
 /// start: the error, with the foreground run's exit code). The process must be in rl's user
 /// namespace: the monitor inherits it.
 pub fn start_monitor(id: &str) -> Result<()> {
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
     // The write end goes to the monitor across exec.
-    nix::fcntl::fcntl(
-        &w,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-    )
-    .map_err(|e| Error::Msg(format!("fcntl: {}", e.desc())))?;
+    let (r, w) = crate::runtime::pipe_for_child()?;
     let exe = std::env::current_exe().map_err(|e| Error::io("find the rl binary", e))?;
     let child = Command::new(exe)
         .arg("__monitor")

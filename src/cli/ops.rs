@@ -88,8 +88,7 @@ where
     T: Serialize + for<'de> Deserialize<'de>,
     F: FnOnce() -> std::result::Result<T, String>,
 {
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+    let (r, w) = crate::runtime::pipe()?;
     // The parent's copy of `w` goes with the closure when fork_into returns.
     let child = crate::runtime::sys::fork_into(move || {
         let out: std::result::Result<T, String> = crate::runtime::join_userns(pid)

@@ -155,14 +155,8 @@ fn start_holder(dir: &Path, ident: &crate::userns::Identity) -> Result<()> {
         .mode(0o600)
         .open(&log_path)
         .map_err(|e| Error::path("open", &log_path, e))?;
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
     // The write end goes to the holder across exec.
-    nix::fcntl::fcntl(
-        &w,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-    )
-    .map_err(|e| Error::Msg(format!("fcntl: {}", e.desc())))?;
+    let (r, w) = crate::runtime::pipe_for_child()?;
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let mut child = Command::new(exe)
         .arg("__netns-holder")

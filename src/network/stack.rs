@@ -185,8 +185,7 @@ pub fn start(
 ) -> Result<Helper> {
     let (log, sock) = files(runtime, id)?;
     let logfile = std::fs::File::create(&log).map_err(|e| Error::path("create", &log, e))?;
-    let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+    let (ready_r, ready_w) = crate::runtime::pipe()?;
     let program = plan.program();
     let path = crate::userns::find_program(program).ok_or_else(|| {
         Error::Msg(format!(
@@ -210,8 +209,7 @@ pub fn start(
     let netns_arg = format!("/proc/self/fd/{}", netns_fd.as_raw_fd());
     match plan {
         StackPlan::Slirp4netns(o) => {
-            let (exit_r, exit_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-                .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+            let (exit_r, exit_w) = crate::runtime::pipe()?;
             keep.push(exit_r.as_raw_fd());
             cmd.arg("--configure")
                 .arg(format!("--mtu={}", o.mtu.unwrap_or(MTU)))

@@ -133,6 +133,24 @@ fn namespaces_to_join(spec: &Spec) -> Result<Vec<(std::fs::File, CloneFlags)>> {
     Ok(out)
 }
 
+/// A close-on-exec pipe: (read end, write end).
+pub fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))
+}
+
+/// A pipe whose write end a program started next inherits across exec (for it to report
+/// back: a monitor's or holder's "ready"); the read end stays close-on-exec.
+pub fn pipe_for_child() -> Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = pipe()?;
+    nix::fcntl::fcntl(
+        &w,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    )
+    .map_err(|e| Error::Msg(format!("fcntl: {}", e.desc())))?;
+    Ok((r, w))
+}
+
 /// How the container's stdio is wired.
 #[derive(Debug, Default)]
 pub struct Stdio {
@@ -392,12 +410,10 @@ fn start_child(
     let mut old = SigSet::empty();
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), Some(&mut old))
         .map_err(|e| Error::Msg(format!("block signals: {}", e.desc())))?;
-    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+    let (err_r, err_w) = pipe()?;
     let (mut gate_r, mut gate_w) = match attach {
         Some(_) => {
-            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-                .map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))?;
+            let (r, w) = pipe()?;
             (Some(r), Some(w))
         }
         None => (None, None),
@@ -456,10 +472,6 @@ fn start_child(
 /// namespace gives this process exactly that. The namespaces created afterwards (mount, pid,
 /// net, ...) belong to the nested one, so the container's root is privileged over them.
 fn enter_nested(maps: &NestedMaps) -> Result<()> {
-    use nix::fcntl::OFlag;
-    let pipe = || {
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| Error::Msg(format!("pipe: {}", e.desc())))
-    };
     let (go_r, go_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let target = nix::unistd::getpid();
