@@ -54,10 +54,7 @@ fn dir(paths: &Paths) -> PathBuf {
 
 /// Whether `name` is a valid network name: `[a-zA-Z0-9][a-zA-Z0-9_.-]*` (at most 200 bytes).
 fn valid_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    name.len() <= 200
-        && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    name.len() <= 200 && super::store::valid_name(name)
 }
 
 fn check_name(name: &str) -> Result<()> {

@@ -396,13 +396,6 @@ fn parse_pasta_args(opts: &str) -> Result<Vec<String>> {
     Ok(args)
 }
 
-/// Whether `name` matches `[a-zA-Z0-9][a-zA-Z0-9_.-]*` (podman's network name rule).
-pub fn is_valid_network_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
 /// Parse a MAC address given as six hex pairs separated by `:`; returns it in lowercase.
 pub fn parse_mac(mac: &str) -> Option<String> {
     let parts: Vec<&str> = mac.split(':').collect();
@@ -414,7 +407,7 @@ pub fn parse_mac(mac: &str) -> Option<String> {
 }
 
 fn parse_named_network(value: &str, name: &str, opts: Option<&str>) -> Result<NamedNetwork> {
-    if !is_valid_network_name(name) {
+    if !crate::network::store::valid_name(name) {
         return Err(usage(format!(
             "invalid network name {name:?}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*"
         )));
@@ -1567,10 +1560,10 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert!(is_valid_network_name("a"));
-        assert!(is_valid_network_name("0a_b.c-d"));
-        assert!(!is_valid_network_name(""));
-        assert!(!is_valid_network_name(".a"));
+        assert!(crate::network::store::valid_name("a"));
+        assert!(crate::network::store::valid_name("0a_b.c-d"));
+        assert!(!crate::network::store::valid_name(""));
+        assert!(!crate::network::store::valid_name(".a"));
         assert_eq!(
             parse_mac("00:11:22:33:44:55").as_deref(),
             Some("00:11:22:33:44:55")
