@@ -229,20 +229,6 @@ pub fn inspect_as(a: &InspectArgs, want: &str) -> Result<()> {
             }
         }
     }
-    let text = match format {
-        Format::Human | Format::Json => {
-            let mut s = serde_json::to_string_pretty(&values)
-                .map_err(|e| Error::io("encode inspect output", e.into()))?;
-            s.push('\n');
-            s
-        }
-        Format::Template(_) => {
-            let mut s = String::new();
-            for v in &values {
-                s.push_str(&format.render(v, |_| String::new())?);
-            }
-            s
-        }
-    };
+    let text = format.render_inspect(&values)?;
     super::print_stdout(&text)
 }

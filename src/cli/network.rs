@@ -427,21 +427,7 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
             Err(e) => errors.push(e),
         }
     }
-    let text = match format {
-        Format::Human | Format::Json => {
-            let mut s = serde_json::to_string_pretty(&values)
-                .map_err(|e| Error::io("encode inspect output", e.into()))?;
-            s.push('\n');
-            s
-        }
-        Format::Template(_) => {
-            let mut s = String::new();
-            for v in &values {
-                s.push_str(&format.render(v, |_| String::new())?);
-            }
-            s
-        }
-    };
+    let text = format.render_inspect(&values)?;
     super::print_stdout(&text)?;
     first_of(errors)
 }
@@ -601,16 +587,8 @@ pub fn ls(a: &LsArgs) -> Result<()> {
         "table {{.ID}}\t{{.Name}}\t{{.Driver}}",
         &header,
     )?;
-    let has_header = match &format {
-        Format::Human => true,
-        Format::Json => false,
-        Format::Template(t) => t.table_source().is_some(),
-    };
-    if a.noheading && has_header {
-        text = text
-            .split_once('\n')
-            .map(|(_, rest)| rest.to_string())
-            .unwrap_or_default();
+    if a.noheading {
+        text = format.without_header(text);
     }
     super::print_stdout(&text)
 }

@@ -104,16 +104,8 @@ pub fn ps(a: &PsArgs) -> Result<()> {
         "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
     };
     let mut text = format.render_list(&json_rows, &rows, default, &header)?;
-    let has_header = match &format {
-        Format::Human => true,
-        Format::Json => false,
-        Format::Template(t) => t.table_source().is_some(),
-    };
-    if a.noheading && has_header {
-        text = text
-            .split_once('\n')
-            .map(|(_, rest)| rest.to_string())
-            .unwrap_or_default();
+    if a.noheading {
+        text = format.without_header(text);
     }
     super::print_stdout(&text)
 }

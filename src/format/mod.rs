@@ -73,6 +73,41 @@ impl Format {
 }
 
 impl Format {
+    /// `--noheading`: `text` from [`Format::render_list`] without its header line, when it has
+    /// one (the default layout, or a `table` template).
+    pub fn without_header(&self, text: String) -> String {
+        let has_header = match self {
+            Format::Human => true,
+            Format::Json => false,
+            Format::Template(t) => t.table_source().is_some(),
+        };
+        if !has_header {
+            return text;
+        }
+        text.split_once('\n')
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Render values the way `inspect` commands print them: a JSON array (the default), or the
+    /// template once per value.
+    pub fn render_inspect(&self, values: &[Value]) -> Result<String, FormatError> {
+        Ok(match self {
+            Format::Human | Format::Json => {
+                let mut s = serde_json::to_string_pretty(values)?;
+                s.push('\n');
+                s
+            }
+            Format::Template(_) => {
+                let mut s = String::new();
+                for v in values {
+                    s.push_str(&self.render(v, |_| String::new())?);
+                }
+                s
+            }
+        })
+    }
+
     /// Render a list the podman way: `json` prints `json_rows` as one JSON array; a template
     /// (or the command's `default_table` when there is no `--format`) is executed per row of
     /// `rows`, with a header line when the template starts with `table`, and tab-separated
