@@ -250,20 +250,18 @@ impl Lease {
     pub fn hold(&mut self, name: &str, pid: i32) -> Result<()> {
         check_name(name)?;
         self.send(&format!("HOLD {name} {pid}\n"))?;
-        let (line, _) = self.receive()?;
-        match line.strip_prefix("ERR ") {
-            Some(why) => Err(Error::Msg(format!("netns holder: network {name}: {why}"))),
-            None if line == "OK" => Ok(()),
-            None => Err(Error::Msg(format!(
-                "netns holder: unexpected answer {line:?}"
-            ))),
-        }
+        self.expect_ok(name)
     }
 
     /// Stop using network `name` on this connection (for `network disconnect`).
     pub fn release(&mut self, name: &str) -> Result<()> {
         check_name(name)?;
         self.send(&format!("RELEASE {name}\n"))?;
+        self.expect_ok(name)
+    }
+
+    /// Read the answer to a request about network `name` that carries nothing but `OK`.
+    fn expect_ok(&mut self, name: &str) -> Result<()> {
         let (line, _) = self.receive()?;
         match line.strip_prefix("ERR ") {
             Some(why) => Err(Error::Msg(format!("netns holder: network {name}: {why}"))),
