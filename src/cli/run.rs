@@ -778,26 +778,9 @@ fn network_plan(
         }
         _ => {}
     }
-    let addr = |ip: &str, port: u16| {
-        let ip = if ip.is_empty() { "0.0.0.0" } else { ip };
-        if ip.contains(':') {
-            format!("[{ip}]:{port}")
-        } else {
-            format!("{ip}:{port}")
-        }
-    };
-    let mut is_free = |proto: &str, ip: &str, port: u16| match proto {
-        "udp" => std::net::UdpSocket::bind(addr(ip, port)).is_ok(),
-        _ => std::net::TcpListener::bind(addr(ip, port)).is_ok(),
-    };
-    let mut pick = |proto: &str, ip: &str| -> std::io::Result<u16> {
-        Ok(match proto {
-            "udp" => std::net::UdpSocket::bind(addr(ip, 0))?.local_addr()?.port(),
-            _ => std::net::TcpListener::bind(addr(ip, 0))?
-                .local_addr()?
-                .port(),
-        })
-    };
+    let mut is_free =
+        |proto: &str, ip: &str, port: u16| net::stack::try_bind(proto, ip, port).is_ok();
+    let mut pick = |proto: &str, ip: &str| net::stack::try_bind(proto, ip, 0);
     let ports = net::spec::assign_ports(&reqs, &mut is_free, &mut pick)?;
     if let Some(net::stack::StackPlan::Pasta(_)) = &stack {
         // pasta would only say it failed to bind.

@@ -389,50 +389,62 @@ fn slirp_hostfwd(sock: &Path, p: &PortMapping, guest: &str, _o: &SlirpOptions) -
     Err(port_error(p, v["error"]["desc"].as_str().unwrap_or(&reply)))
 }
 
+/// `ip:port` to bind on the host (`[ip]:port` for IPv6; an empty `ip` is every address).
+pub fn host_addr(ip: &str, port: u16) -> String {
+    let ip = if ip.is_empty() { "0.0.0.0" } else { ip };
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    }
+}
+
+/// Bind host port `port` of `ip` (0: one the kernel picks) for `protocol` (`udp`, else tcp)
+/// and let it go again; returns the port that was bound.
+pub fn try_bind(protocol: &str, ip: &str, port: u16) -> std::io::Result<u16> {
+    let addr = host_addr(ip, port);
+    Ok(match protocol {
+        "udp" => std::net::UdpSocket::bind(addr)?.local_addr()?.port(),
+        _ => std::net::TcpListener::bind(addr)?.local_addr()?.port(),
+    })
+}
+
+/// Why the host side of `p` cannot be bound, when that is the user's to fix: the port is in
+/// use, or privileged.
+fn bind_problem(p: &PortMapping) -> Option<Error> {
+    let addr = host_addr(&p.host_ip, p.host_port);
+    let why = match try_bind(&p.protocol, &p.host_ip, p.host_port).err()?.kind() {
+        std::io::ErrorKind::AddrInUse => "is already in use",
+        std::io::ErrorKind::PermissionDenied => {
+            "is privileged (below net.ipv4.ip_unprivileged_port_start)"
+        }
+        _ => return None,
+    };
+    Some(Error::Msg(format!(
+        "cannot publish port {}/{}: host port {addr} {why}",
+        p.container_port, p.protocol
+    )))
+}
+
 /// Why a port could not be published: "already in use" when it is, else the helper's words.
 fn port_error(p: &PortMapping, helper_said: &str) -> Error {
-    let ip = if p.host_ip.is_empty() {
-        "0.0.0.0"
-    } else {
-        p.host_ip.as_str()
-    };
-    let addr = if ip.contains(':') {
-        format!("[{ip}]:{}", p.host_port)
-    } else {
-        format!("{ip}:{}", p.host_port)
-    };
-    let in_use = match p.protocol.as_str() {
-        "udp" => std::net::UdpSocket::bind(&addr).err(),
-        _ => std::net::TcpListener::bind(&addr).err(),
-    };
-    match in_use {
-        Some(e) if e.kind() == std::io::ErrorKind::AddrInUse => Error::Msg(format!(
-            "cannot publish port {}/{}: host port {addr} is already in use",
-            p.container_port, p.protocol
-        )),
-        Some(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Error::Msg(format!(
-            "cannot publish port {}/{}: host port {addr} is privileged (below net.ipv4.ip_unprivileged_port_start)",
-            p.container_port, p.protocol
-        )),
-        _ => Error::Msg(format!(
-            "cannot publish port {}/{} on {addr}: {helper_said}",
-            p.container_port, p.protocol
-        )),
-    }
+    bind_problem(p).unwrap_or_else(|| {
+        Error::Msg(format!(
+            "cannot publish port {}/{} on {}: {helper_said}",
+            p.container_port,
+            p.protocol,
+            host_addr(&p.host_ip, p.host_port)
+        ))
+    })
 }
 
 /// Check before starting pasta (which would only say it failed to bind) that the host ports
 /// are free: a clear error, and nothing started.
 pub fn check_ports_free(ports: &[PortMapping]) -> Result<()> {
-    for p in ports {
-        let e = port_error(p, "");
-        if let Error::Msg(m) = &e
-            && (m.ends_with("already in use") || m.contains("privileged"))
-        {
-            return Err(e);
-        }
+    match ports.iter().find_map(bind_problem) {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
