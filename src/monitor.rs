@@ -142,7 +142,9 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
             pipes.push((m, Stream::Stdout));
         }
         let me = nix::unistd::getpid().as_raw();
-        if let Ok(fresh) = container::load(&paths, id) {
+        if created.network.user_networks
+            && let Ok(fresh) = container::load(&paths, id)
+        {
             // The addresses its networks gave it.
             record.networks = fresh.networks;
         }
@@ -170,7 +172,9 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         let code = wait(running, &mut pipes, log.as_mut(), checks.as_mut());
         // The stack's helper ends with the container, which also leaves its networks.
         drop(attached);
-        if let Ok(fresh) = container::load(&paths, id) {
+        if created.network.user_networks
+            && let Ok(fresh) = container::load(&paths, id)
+        {
             record.networks = fresh.networks;
         }
         let forced = checks.as_ref().is_some_and(|c| c.restart_requested);

@@ -1434,6 +1434,7 @@ fn start_attached(
     let paths = crate::config::Paths::from_env()?;
     let mut attached = None;
     let paths_for_attach = paths.clone();
+    let user_networks = network.user_networks;
     let id = record.id.clone();
     let mut attach = |pid| {
         attached = Some(net::attach(&network, pid, &paths_for_attach, &id)?);
@@ -1445,7 +1446,7 @@ fn start_attached(
         None
     };
     let result = crate::runtime::run_with(&spec, &bundle, sig_proxy, stdio, attach, |pid| {
-        if let Ok(fresh) = container::load(&paths, &record.id) {
+        if user_networks && let Ok(fresh) = container::load(&paths, &record.id) {
             // The addresses its networks gave it.
             record.networks = fresh.networks;
         }
