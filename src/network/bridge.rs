@@ -161,14 +161,6 @@ fn join_one(
     container::save(&container::dir(paths, id), &fresh)
 }
 
-/// The user namespace of process `pid`, as (device, inode).
-fn userns_of(pid: i32) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(format!("/proc/{pid}/ns/user"))
-        .ok()
-        .map(|m| (m.dev(), m.ino()))
-}
-
 /// `rl network connect` of a running container: wire it now, and have the holder keep the
 /// network for as long as the container runs. The container must have started on a user-defined
 /// network (in the holder's user namespace). The record already names the network.
@@ -182,7 +174,8 @@ pub fn connect_running(
         return Err(Error::Msg(format!("container {} is not running", rec.name)));
     };
     let mut lease = super::holder::lease(paths, ident)?;
-    if userns_of(monitor).is_none() || userns_of(monitor) != userns_of(lease.pid()) {
+    let theirs = crate::runtime::userns_of(Some(monitor));
+    if theirs.is_none() || theirs != crate::runtime::userns_of(Some(lease.pid())) {
         return Err(Error::Msg(format!(
             "container {} did not start on a user-defined network, so it cannot join one while it runs: stop it, connect it, and start it again",
             rec.name

@@ -203,22 +203,26 @@ pub fn wait_running(mut c: Running, interactive: bool) -> Result<i32> {
 /// Join the user namespace of process `pid` unless this process is in it already. The caller
 /// must be single-threaded.
 pub fn join_userns(pid: i32) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
     let target = format!("/proc/{pid}/ns/user");
-    let same = match (
-        std::fs::metadata(&target),
-        std::fs::metadata("/proc/self/ns/user"),
-    ) {
-        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
-        _ => false,
-    };
-    if same {
+    let theirs = userns_of(Some(pid));
+    if theirs.is_some() && theirs == userns_of(None) {
         return Ok(());
     }
     let ns = std::fs::File::open(&target)
         .map_err(|e| Error::io("open the container's user namespace", e))?;
     nix::sched::setns(ns, CloneFlags::CLONE_NEWUSER)
         .map_err(|e| Error::Msg(format!("join the container's user namespace: {}", e.desc())))
+}
+
+/// The user namespace of process `pid` (None: this one), as (device, inode); None if /proc
+/// does not tell.
+pub fn userns_of(pid: Option<i32>) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/ns/user"),
+        None => "/proc/self/ns/user".to_string(),
+    };
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// Start `process` in the running container whose first process is `pid`: join its
