@@ -277,21 +277,13 @@ fn parse_ipv4_cidr(cidr: &str) -> Result<(Ipv4Addr, u8)> {
             "invalid IPv4 network {cidr:?}: expected A.B.C.D/N with N <= 30"
         ))
     };
-    let (addr, prefix) = cidr.split_once('/').ok_or_else(bad)?;
-    let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
-    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
-    if prefix > 30 {
-        return Err(bad());
-    }
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    };
-    Ok((Ipv4Addr::from(u32::from(addr) & mask), prefix))
+    let (addr, prefix) = super::store::split_cidr(cidr)
+        .filter(|&(_, prefix)| prefix <= 30)
+        .ok_or_else(bad)?;
+    Ok((
+        Ipv4Addr::from(u32::from(addr) & super::store::mask(prefix)),
+        prefix,
+    ))
 }
 
 /// A Linux interface name: 1 to 15 bytes, not `.` or `..`, without `/`, `:` or white space.

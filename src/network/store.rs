@@ -281,7 +281,8 @@ pub fn valid_name(name: &str) -> bool {
     crate::container::valid_name(name)
 }
 
-fn mask(prefix: u8) -> u32 {
+/// The netmask of a prefix length, as a number.
+pub fn mask(prefix: u8) -> u32 {
     if prefix == 0 {
         0
     } else {
@@ -299,26 +300,31 @@ pub fn overlaps(a: (Ipv4Addr, u8), b: (Ipv4Addr, u8)) -> bool {
 /// does).
 pub fn parse_subnet(s: &str) -> Result<(Ipv4Addr, u8)> {
     let bad = || Error::Usage(format!("invalid CIDR address: {s}"));
-    let (addr, prefix) = s.split_once('/').ok_or_else(bad)?;
-    if addr.contains(':') {
+    if s.split_once('/')
+        .is_some_and(|(addr, _)| addr.contains(':'))
+    {
         return Err(Error::Usage(format!(
             "subnet {s}: IPv6 networks are not supported yet"
         )));
     }
-    let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
-    if prefix.is_empty() || !prefix.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
-    if prefix > 32 {
-        return Err(bad());
-    }
+    let (addr, prefix) = split_cidr(s).ok_or_else(bad)?;
     if !(8..=30).contains(&prefix) {
         return Err(Error::Usage(format!(
             "subnet {s}: the prefix length must be 8 to 30"
         )));
     }
     Ok((Ipv4Addr::from(u32::from(addr) & mask(prefix)), prefix))
+}
+
+/// `A.B.C.D/N` (N a plain number up to 32) as its address and prefix length, unmasked.
+pub fn split_cidr(s: &str) -> Option<(Ipv4Addr, u8)> {
+    let (addr, prefix) = s.split_once('/')?;
+    let addr: Ipv4Addr = addr.parse().ok()?;
+    if prefix.is_empty() || !prefix.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let prefix: u8 = prefix.parse().ok()?;
+    (prefix <= 32).then_some((addr, prefix))
 }
 
 fn cidr((a, p): (Ipv4Addr, u8)) -> String {
