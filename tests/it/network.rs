@@ -9,12 +9,12 @@
 //! of their own at the same time.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
 use std::time::Duration;
 
 use crate::support::fixtures::pushed;
-use crate::support::{TestEnv, container_record, free_port, wait_until};
+use crate::support::{TestEnv, container_record, fetch, free_port, wait_until};
 
 fn small() -> &'static str {
     &pushed().small.reference
@@ -28,30 +28,6 @@ fn multi() -> &'static str {
 /// A container command serving `body` with busybox httpd on `port` (in the foreground).
 fn httpd(body: &str, port: u16) -> String {
     format!("mkdir -p /www && echo {body} > /www/index.html && exec httpd -f -p {port} -h /www")
-}
-
-/// The body of `GET /` from 127.0.0.1:`port`, or None (connection refused, reset, no answer).
-fn http_get(port: u16) -> Option<String> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .ok()?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).ok()?;
-    let (head, body) = reply.split_once("\r\n\r\n")?;
-    (head.starts_with("HTTP/1.") && head.contains(" 200 ")).then(|| body.to_string())
-}
-
-/// `GET /` from 127.0.0.1:`port`, retried while the server in the container starts.
-#[track_caller]
-fn fetch(port: u16) -> String {
-    let mut body = None;
-    wait_until(Duration::from_secs(8), || {
-        body = http_get(port);
-        body.is_some()
-    });
-    body.unwrap_or_else(|| panic!("no HTTP answer on 127.0.0.1:{port}"))
 }
 
 /// A server on the host's 127.0.0.1 answering every connection with an HTTP 200 of `body`

@@ -10,17 +10,6 @@ fn small() -> &'static str {
     &pushed().small.reference
 }
 
-/// The body of `GET path` from 127.0.0.1:`port` (None until a server answers).
-fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    c.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(c, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
-    let mut out = String::new();
-    c.read_to_string(&mut out).ok()?;
-    Some(out)
-}
-
 fn holder_socket(env: &TestEnv) -> std::path::PathBuf {
     env.runtime.join("rl/netns/holder.sock")
 }
@@ -163,7 +152,7 @@ fn names_isolation_internal_and_holder_lifetime() {
     .success();
     let mut body = String::new();
     let got = wait_until(Duration::from_secs(8), || {
-        body = http_get(port, "/i.html").unwrap_or_default();
+        body = crate::support::http_get(port, "/i.html").unwrap_or_default();
         body.contains("published")
     });
     assert!(

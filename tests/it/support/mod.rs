@@ -478,6 +478,31 @@ pub fn free_port() -> u16 {
         .expect("bind 127.0.0.1:0")
 }
 
+/// The body of `GET path` from 127.0.0.1:`port` when the answer is a 200, or None (connection
+/// refused, reset, no answer, another status).
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).ok()?;
+    let (head, body) = reply.split_once("\r\n\r\n")?;
+    (head.starts_with("HTTP/1.") && head.contains(" 200 ")).then(|| body.to_string())
+}
+
+/// `GET /` from 127.0.0.1:`port`, retried while the server in the container starts.
+#[track_caller]
+pub fn fetch(port: u16) -> String {
+    let mut body = None;
+    wait_until(Duration::from_secs(8), || {
+        body = http_get(port, "/");
+        body.is_some()
+    });
+    body.unwrap_or_else(|| panic!("no HTTP answer on 127.0.0.1:{port}"))
+}
+
 /// Wait until something accepts TCP connections on 127.0.0.1:`port`.
 pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
