@@ -13,10 +13,10 @@
 //! | request | answer |
 //! |---|---|
 //! | `NETNS <name>` | `OK` with the namespace's descriptor (SCM_RIGHTS), or `ERR <why>` |
-//! | `RELEASE <name>` | `OK` |
+//! | `HOLD <name> <pid>` | `OK`: the network (asked for on this connection) stays in use while process `pid` lives |
 //!
-//! A connection is a [`Lease`]: the networks it asked for stay in use until it releases them or
-//! closes. A network nobody uses is dropped (its namespace goes when no container holds it any
+//! A connection is a [`Lease`]: the networks it asked for stay in use until it closes (or, held
+//! for a process, until that process ends). A network nobody uses is dropped (its namespace goes when no container holds it any
 //! more); when the last connection closes the holder exits. Clients connect (and start a holder)
 //! under an exclusive flock on `<runtime>/netns/lock`; a holder with no connection left exits
 //! only if it gets that lock and finds no connection pending, so a client never connects to a
@@ -250,13 +250,6 @@ impl Lease {
     pub fn hold(&mut self, name: &str, pid: i32) -> Result<()> {
         check_name(name)?;
         self.send(&format!("HOLD {name} {pid}\n"))?;
-        self.expect_ok(name)
-    }
-
-    /// Stop using network `name` on this connection (for `network disconnect`).
-    pub fn release(&mut self, name: &str) -> Result<()> {
-        check_name(name)?;
-        self.send(&format!("RELEASE {name}\n"))?;
         self.expect_ok(name)
     }
 
@@ -606,17 +599,11 @@ impl Holder {
         if verb == "HOLD" {
             return self.hold(i, name);
         }
-        if !matches!(verb, "NETNS" | "RELEASE") {
+        if verb != "NETNS" {
             return self.reply(i, &format!("ERR unknown request {verb:?}\n"), None);
         }
         if !valid_name(name) {
             return self.reply(i, &format!("ERR invalid network name {name:?}\n"), None);
-        }
-        if verb == "RELEASE" {
-            if self.conns[i].names.remove(name) {
-                self.unuse(name);
-            }
-            return self.reply(i, "OK\n", None);
         }
         if !self.networks.contains_key(name) {
             match create_netns() {

@@ -98,11 +98,6 @@ impl Attached {
             h.leave_unreaped();
         }
     }
-
-    /// The pid of the stack's helper, if one runs.
-    pub fn helper_pid(&self) -> Option<u32> {
-        self.helper.as_ref().map(stack::Helper::pid)
-    }
 }
 
 /// Connect the container whose first process is `pid` (its namespaces exist, its command has

@@ -136,13 +136,6 @@ pub struct Helper {
 }
 
 impl Helper {
-    /// Its pid.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Helper {
     /// Kill it on drop without waiting for it to be gone: its end closes the tap device, which
     /// the kernel takes tens of milliseconds over (RCU grace periods), and a process about to
     /// exit has no reason to wait for that (its own exit hands the helper to init for reaping).
