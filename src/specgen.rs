@@ -768,6 +768,26 @@ fn no_nul(what: impl fmt::Display, s: &str) -> Result<()> {
 /// `--entrypoint` is given. `--entrypoint ""` clears the entrypoint; an empty result is "no
 /// command specified". With `--init` the result runs under [`INIT_PATH`] `--`.
 pub fn process_args(image: &ContainerConfig, opts: &RunOptions) -> Result<Vec<String>> {
+    let (entrypoint, command) = entrypoint_and_cmd(image, opts);
+    let mut args = entrypoint;
+    args.extend(command);
+    if args.is_empty() {
+        return Err(SpecError::NoCommand);
+    }
+    if opts.init {
+        args.splice(0..0, [INIT_PATH.to_string(), "--".to_string()]);
+    }
+    for a in &args {
+        no_nul(format_args!("argument {a:?}"), a)?;
+    }
+    Ok(args)
+}
+
+/// The container's Entrypoint and Cmd under docker's rules (see [`process_args`]).
+pub fn entrypoint_and_cmd(
+    image: &ContainerConfig,
+    opts: &RunOptions,
+) -> (Vec<String>, Vec<String>) {
     let mut entrypoint = match &opts.entrypoint {
         Some(e) => parse_entrypoint(e),
         None => image.entrypoint.clone().unwrap_or_default(),
@@ -783,18 +803,7 @@ pub fn process_args(image: &ContainerConfig, opts: &RunOptions) -> Result<Vec<St
     } else {
         Vec::new()
     };
-    let mut args = entrypoint;
-    args.extend(command);
-    if args.is_empty() {
-        return Err(SpecError::NoCommand);
-    }
-    if opts.init {
-        args.splice(0..0, [INIT_PATH.to_string(), "--".to_string()]);
-    }
-    for a in &args {
-        no_nul(format_args!("argument {a:?}"), a)?;
-    }
-    Ok(args)
+    (entrypoint, command)
 }
 
 /// `--entrypoint`: a JSON array of strings is the whole entrypoint, anything else one path.
@@ -844,6 +853,35 @@ pub fn build_env(
     let mut env = EnvList::default();
     env.set("PATH", DEFAULT_PATH_ENV);
     env.set("container", MANAGER);
+    user_env(&mut env, image, opts, host_env)?;
+    if opts.tty && !env.has("TERM") {
+        env.set("TERM", "xterm");
+    }
+    if let Some(h) = hostname
+        && !env.has("HOSTNAME")
+    {
+        env.set("HOSTNAME", h);
+    }
+    if !env.has("HOME") {
+        env.set("HOME", &user.home_or_default());
+    }
+    let mut out = Vec::with_capacity(env.0.len());
+    for (k, v) in env.0 {
+        no_nul(format_args!("environment variable {k}"), &k)?;
+        no_nul(format_args!("environment variable {k}"), &v)?;
+        out.push(format!("{k}={v}"));
+    }
+    Ok(out)
+}
+
+/// The environment the image and the user give (the image's Env, the env files in order, then
+/// `-e`), set into `env`.
+fn user_env(
+    env: &mut EnvList,
+    image: &ContainerConfig,
+    opts: &RunOptions,
+    host_env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
     // Image entries without '=' carry no value; they are skipped rather than looked up on the
     // host (an image must not pull variables out of the user's environment).
     for e in image.env.iter().flatten() {
@@ -865,24 +903,37 @@ pub fn build_env(
             env.set(&k, &v);
         }
     }
-    if opts.tty && !env.has("TERM") {
-        env.set("TERM", "xterm");
-    }
-    if let Some(h) = hostname
-        && !env.has("HOSTNAME")
-    {
-        env.set("HOSTNAME", h);
-    }
-    if !env.has("HOME") {
-        env.set("HOME", &user.home_or_default());
-    }
-    let mut out = Vec::with_capacity(env.0.len());
-    for (k, v) in env.0 {
-        no_nul(format_args!("environment variable {k}"), &k)?;
-        no_nul(format_args!("environment variable {k}"), &v)?;
-        out.push(format!("{k}={v}"));
-    }
-    Ok(out)
+    Ok(())
+}
+
+/// The run-time config a commit of the container starts from, as docker and podman record it:
+/// the image's, with what `rl run` changed (`-u`, `-e`/`--env-file`, `-w`, `--entrypoint`, the
+/// command, `--label`, `--stop-signal`); without what rl adds by itself (`container=`, `HOSTNAME`,
+/// `HOME`, `TERM`) or `--init`.
+pub fn container_config(
+    image: &ContainerConfig,
+    opts: &RunOptions,
+    host_env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ContainerConfig> {
+    let mut env = EnvList::default();
+    env.set("PATH", DEFAULT_PATH_ENV);
+    user_env(&mut env, image, opts, host_env)?;
+    let (entrypoint, cmd) = entrypoint_and_cmd(image, opts);
+    let mut labels = image.labels.clone().unwrap_or_default();
+    labels.extend(opts.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Ok(ContainerConfig {
+        user: opts.user.clone().or_else(|| image.user.clone()),
+        env: Some(env.0.into_iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        entrypoint: (!entrypoint.is_empty()).then_some(entrypoint),
+        cmd: (!cmd.is_empty()).then_some(cmd),
+        working_dir: opts.workdir.clone().or_else(|| image.working_dir.clone()),
+        labels: (!labels.is_empty()).then_some(labels),
+        stop_signal: opts
+            .stop_signal
+            .clone()
+            .or_else(|| image.stop_signal.clone()),
+        ..image.clone()
+    })
 }
 
 /// One `-e` value: `KEY=VALUE` (VALUE may be empty), or `KEY` to copy from the host (None when

@@ -9,8 +9,8 @@ use super::pending::Pending;
 pub enum ContainerCommand {
     /// Attach to a running container [not implemented yet]
     Attach(Pending),
-    /// Create a new image from a container's changes [not implemented yet]
-    Commit(Pending),
+    /// Create a new image from a container's changes
+    Commit(super::commit::CommitArgs),
     /// Copy files between a container and the host [not implemented yet]
     Cp(Pending),
     /// Create a container without starting it (prints its id)

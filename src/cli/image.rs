@@ -162,6 +162,34 @@ pub fn enter_userns() -> Result<MapMode> {
     Ok(userns::enter(&id, false)?)
 }
 
+/// Run `f` in a forked child inside rl's user namespace (with a mount namespace of its own) and
+/// return what it returned; the caller stays where it is (so that it can still reach containers' own
+/// namespaces). The caller must be single-threaded.
+pub fn in_userns_child<T, F>(f: F) -> Result<T>
+where
+    T: serde::Serialize + for<'de> serde::Deserialize<'de>,
+    F: FnOnce() -> std::result::Result<T, String>,
+{
+    use std::io::{Read, Write};
+    let (r, w) = crate::runtime::pipe()?;
+    let child = crate::runtime::sys::fork_into(move || {
+        let out: std::result::Result<T, String> = crate::userns::Identity::current()
+            .map_err(|e| e.to_string())
+            .and_then(|id| crate::userns::enter(&id, true).map_err(|e| e.to_string()))
+            .and_then(|_| f());
+        let bytes = serde_json::to_vec(&out).unwrap_or_default();
+        let _ = std::fs::File::from(w).write_all(&bytes);
+        0
+    })
+    .map_err(|e| Error::io("fork", e))?;
+    let mut bytes = Vec::new();
+    let _ = std::fs::File::from(r).read_to_end(&mut bytes);
+    let _ = nix::sys::wait::waitpid(child, None);
+    let out: std::result::Result<T, String> = serde_json::from_slice(&bytes)
+        .map_err(|_| Error::Msg("the helper in the user namespace failed".into()))?;
+    out.map_err(Error::Msg)
+}
+
 fn pull_cmd(a: &PullArgs) -> Result<()> {
     let ctx = Ctx::load()?;
     let platform = a.platform.as_deref().map(Platform::parse).transpose()?;
@@ -621,7 +649,7 @@ pub fn inspect_value(ctx: &Ctx, img: &LocalImage) -> Result<Value> {
         "RepoTags": img.names,
         "RepoDigests": img.record.repo_digests,
         "Parent": "",
-        "Comment": "",
+        "Comment": config.comment.clone().unwrap_or_default(),
         "Created": config.created,
         "Config": cfg,
         "Version": "",

@@ -2,6 +2,7 @@
 //! and the single place where errors become exit statuses.
 
 pub mod archive;
+pub mod commit;
 pub mod completion;
 pub mod container;
 pub mod events;
@@ -63,8 +64,8 @@ pub enum Command {
     Attach(Pending),
     /// Build an image from a Containerfile or Dockerfile [not implemented yet]
     Build(Pending),
-    /// Create a new image from a container's changes [not implemented yet]
-    Commit(Pending),
+    /// Create a new image from a container's changes
+    Commit(commit::CommitArgs),
     /// Print a shell completion script (bash, zsh, fish)
     Completion(completion::CompletionArgs),
     /// Manage containers
@@ -277,6 +278,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => ops::port(&a),
         Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => ops::top(&a),
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => ops::diff(&a),
+        Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => commit::commit(&a),
         Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => ops::stats(&a),
         Command::Unshare(a) => unshare::run(&a),
         Command::Save(a) => image::run(ImageCommand::Save(a)).unwrap_or(Ok(())),

@@ -147,6 +147,11 @@ pub(crate) fn resume_all(pid: i32) -> Result<()> {
     in_userns_of(pid, move || signal_all(pid, Signal::SIGCONT, false))
 }
 
+/// Stop every process of a running container (SIGSTOP), as `rl pause` does (`rl commit --pause`).
+pub(crate) fn stop_all(pid: i32) -> Result<()> {
+    in_userns_of(pid, move || signal_all(pid, Signal::SIGSTOP, true))
+}
+
 /// Run `f` on each container under its lock, printing the names as given (as `stop` does).
 fn each_locked(
     paths: &Paths,

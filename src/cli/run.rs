@@ -225,13 +225,23 @@ fn pairs(v: &[String], what: &str) -> Result<BTreeMap<String, String>> {
 /// Make sure the image is in the store, pulling it (in a child `rl pull`, so this process stays
 /// single-threaded for the namespaces to come) as `--pull` says.
 fn ensure_image(ctx: &Ctx, a: &RunArgs) -> Result<LocalImage> {
-    let have = local::find(&ctx.store, &ctx.conf, &a.image)?;
-    let pull = match (a.pull.as_str(), &have) {
+    ensure_image_named(ctx, &a.image, &a.pull, a.platform.as_deref())
+}
+
+/// The image `image`, pulled first as `pull` (missing, always, never, newer) says.
+pub(crate) fn ensure_image_named(
+    ctx: &Ctx,
+    image: &str,
+    pull: &str,
+    platform: Option<&str>,
+) -> Result<LocalImage> {
+    let have = local::find(&ctx.store, &ctx.conf, image)?;
+    let pull = match (pull, &have) {
         ("always", _) => true,
         ("missing" | "newer", None) => true,
         ("missing" | "newer", Some(_)) => false,
         ("never", None) => {
-            return Err(Error::Msg(format!("{}: image not known", a.image)));
+            return Err(Error::Msg(format!("{}: image not known", image)));
         }
         ("never", Some(_)) => false,
         (other, _) => {
@@ -241,15 +251,15 @@ fn ensure_image(ctx: &Ctx, a: &RunArgs) -> Result<LocalImage> {
         }
     };
     if !pull {
-        return have.ok_or_else(|| Error::Msg(format!("{}: image not known", a.image)));
+        return have.ok_or_else(|| Error::Msg(format!("{}: image not known", image)));
     }
     let exe = std::env::current_exe().map_err(|e| Error::io("find the rl binary", e))?;
     let mut cmd = Command::new(exe);
     cmd.arg("pull").arg("-q");
-    if let Some(p) = &a.platform {
+    if let Some(p) = platform {
         cmd.arg("--platform").arg(p);
     }
-    cmd.arg(&a.image).stdin(Stdio::null()).stdout(Stdio::null());
+    cmd.arg(image).stdin(Stdio::null()).stdout(Stdio::null());
     let terminal = std::io::stderr().is_terminal();
     cmd.stderr(if terminal {
         Stdio::inherit()
@@ -266,7 +276,7 @@ fn ensure_image(ctx: &Ctx, a: &RunArgs) -> Result<LocalImage> {
             .unwrap_or("pulling the image failed");
         return Err(Error::Msg(msg.to_string()));
     }
-    local::require(&ctx.store, &ctx.conf, &a.image)
+    local::require(&ctx.store, &ctx.conf, image)
 }
 
 /// What `-v` and the image's VOLUMEs turn into.
@@ -1258,6 +1268,11 @@ fn create(a: &RunArgs) -> Result<Created> {
         restart_policy,
         restart_max,
         health,
+        config: Some(specgen::container_config(
+            config.config.as_ref().unwrap_or(&Default::default()),
+            &opts,
+            &host_env,
+        )?),
         ..Record::default()
     };
     container::save(&dir, &record)?;

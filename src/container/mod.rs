@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod logs;
+pub mod tree_tar;
 
 use std::fs;
 use std::io::Read;
@@ -94,6 +95,10 @@ pub struct Record {
     /// state file by [`list_live`]; not stored in the record.
     #[serde(skip)]
     pub health_status: Option<String>,
+    /// Its run-time config as an image would record it (the image's, with what `rl run` changed):
+    /// what `rl commit` starts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<crate::image::manifest::ContainerConfig>,
     /// Why it ended, when rl knows better than an exit code (e.g. its monitor was killed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

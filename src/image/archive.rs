@@ -180,7 +180,7 @@ fn split_tag(name: &str) -> Option<(&str, &str)> {
 
 /// A minimal OCI manifest for a config and plain or compressed layers (docker-archive loads and
 /// imports have none of their own). Serialised in a fixed order, so equal input gives equal bytes.
-fn synthesise_manifest(
+pub(crate) fn synthesise_manifest(
     config: &Digest,
     config_size: usize,
     layers: &[LayerRef],
@@ -1271,11 +1271,11 @@ pub struct ImportOptions {
 }
 
 /// A layer staged by import: the gzip blob, the extracted tree and their records.
-struct StagedLayer {
-    blob: PathBuf,
-    dir: PathBuf,
-    layer: LayerRef,
-    record: LayerRecord,
+pub(crate) struct StagedLayer {
+    pub(crate) blob: PathBuf,
+    pub(crate) dir: PathBuf,
+    pub(crate) layer: LayerRef,
+    pub(crate) record: LayerRecord,
 }
 
 /// Reads plain tar bytes and copies them into the compressor as the extractor consumes them.
@@ -1294,20 +1294,21 @@ impl<R: Read, W: Write> Read for Tee<'_, R, W> {
 
 /// Make a one-layer image of the root file system tarball `input` (plain, gzip or zstd). Must
 /// run inside the user namespace. Names are the caller's (after this returns, as names come last).
-pub fn import(store: &Store, input: impl Read, opts: &ImportOptions) -> Result<ImageRecord> {
-    let _gc = store.lock_gc_shared()?;
-    store.clean_stale_staging();
-    let blob = store.staging("blob");
-    let dir = store.staging("layer");
-    let result = stage_tarball(input, blob.clone(), dir.clone(), opts.chown)
-        .and_then(|staged| commit_import(store, &staged, opts));
-    remove_any(&blob);
-    remove_any(&dir);
-    result
+pub fn import(store: &Store, mut input: impl Read, opts: &ImportOptions) -> Result<ImageRecord> {
+    let meta = super::commit::Meta {
+        config: opts.config.clone(),
+        created_by: "imported from tarball".into(),
+        empty_before: Vec::new(),
+        author: None,
+        comment: opts.message.clone(),
+        created: opts.created.clone(),
+        chown: opts.chown,
+    };
+    super::commit::new_image(store, None, Some(&mut input), &meta)
 }
 
 /// Stream the tarball once: sha256 (diff id), gzip into `blob`, and the extractor into `dir`.
-fn stage_tarball(
+pub(crate) fn stage_tarball(
     input: impl Read,
     blob: PathBuf,
     dir: PathBuf,
@@ -1398,64 +1399,6 @@ fn is_tar_header(block: &[u8]) -> bool {
         .is_ok_and(|c| i64::from(c) == unsigned || i64::from(c) == signed)
 }
 
-/// The config of an imported image.
-fn import_config(opts: &ImportOptions, diff_id: &Digest) -> Result<Vec<u8>> {
-    let host = Platform::host();
-    let mut history = json!({"created": opts.created, "created_by": "imported from tarball"});
-    let mut config = json!({
-        "created": opts.created,
-        "architecture": host.architecture,
-        "os": host.os,
-    });
-    if let Some(v) = &host.variant {
-        config["variant"] = json!(v);
-    }
-    if let Some(m) = &opts.message {
-        config["comment"] = json!(m);
-        history["comment"] = json!(m);
-    }
-    config["config"] = serde_json::to_value(&opts.config)
-        .map_err(|e| Error::io("encode image config", e.into()))?;
-    config["rootfs"] = json!({"type": "layers", "diff_ids": [diff_id]});
-    config["history"] = json!([history]);
-    serde_json::to_vec(&config).map_err(|e| Error::io("encode image config", e.into()))
-}
-
-fn commit_import(store: &Store, staged: &StagedLayer, opts: &ImportOptions) -> Result<ImageRecord> {
-    let l = &staged.layer;
-    {
-        let _lock = store.lock_content(&l.diff_id)?;
-        if !store.has_blob(&l.digest) {
-            store.commit_blob(&staged.blob, &l.digest)?;
-        }
-        if store.layer(&l.diff_id).is_none() {
-            store.commit_layer(&staged.dir, &staged.record)?;
-        }
-    }
-    let config = import_config(opts, &l.diff_id)?;
-    let id = Digest::of(&config);
-    let manifest = synthesise_manifest(&id, config.len(), std::slice::from_ref(l))?;
-    let manifest_digest = Digest::of(&manifest);
-    store.put_blob(&id, &config)?;
-    store.put_blob(&manifest_digest, &manifest)?;
-    let record = ImageRecord {
-        id,
-        manifest_digest,
-        manifest_media_type: media::OCI_MANIFEST.into(),
-        index_digest: None,
-        config_media_type: media::OCI_CONFIG.into(),
-        layers: vec![l.clone()],
-        repo_digests: Vec::new(),
-        created: Some(opts.created.clone()),
-        stored_at: crate::format::time::now_secs(),
-        size: store.layer(&l.diff_id).map_or(0, |r| r.size),
-        platform: Platform::host().to_string(),
-    };
-    let _lock = store.lock()?;
-    store.put_image(&record)?;
-    Ok(record)
-}
-
 // ------------------------------------------------------------------------------------------------
 // --change
 // ------------------------------------------------------------------------------------------------
@@ -1483,7 +1426,8 @@ pub fn parse_changes(changes: &[String]) -> Result<ContainerConfig> {
     Ok(c)
 }
 
-fn apply_change(c: &mut ContainerConfig, change: &str) -> Result<()> {
+/// Apply one `--change` instruction to `c` (`rl commit` applies them over the container's config).
+pub fn apply_change(c: &mut ContainerConfig, change: &str) -> Result<()> {
     let bad = |why: String| Error::Msg(format!("--change {change:?}: {why}"));
     let (instruction, rest) = split_instruction(change).map_err(bad)?;
     apply_instruction(c, &instruction, rest).map_err(bad)

@@ -1,6 +1,7 @@
 //! Images: references, the content-addressed store, safe layer extraction, manifests.
 
 pub mod archive;
+pub mod commit;
 pub mod digest;
 pub mod extract;
 pub mod local;

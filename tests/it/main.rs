@@ -6,6 +6,7 @@ mod support;
 
 mod archive;
 mod cli;
+mod commit;
 mod devcontainer;
 mod docs;
 mod images;
