@@ -5,6 +5,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod build;
 pub mod cli;
 pub mod config;
 pub mod container;
