@@ -1192,7 +1192,7 @@ fn needed_stages_skip_unused_and_order_dependencies_first() {
     assert_eq!(d.needed_stages(Some("unused"), &none), Ok(vec![2]));
     assert_eq!(
         d.needed_stages(Some("x"), &none),
-        Err("target stage \"x\" could not be found".into())
+        Err("target stage x could not be found".into())
     );
 }
 
@@ -1210,12 +1210,48 @@ fn needed_stages_detect_cycles() {
     let d = p("FROM alpine AS a\nCOPY --from=b /x /x\nFROM alpine AS b\nCOPY --from=a /y /y\n");
     assert_eq!(
         d.needed_stages(None, &|_| None),
-        Err("circular dependency detected on stage: b".into())
+        // buildkit names the stage its search started from: the first one.
+        Err("circular dependency detected on stage: a".into())
     );
     let d = p("FROM alpine AS a\nCOPY --from=a /x /x\n");
     assert_eq!(
         d.needed_stages(None, &|_| None),
         Err("circular dependency detected on stage: a".into())
+    );
+}
+
+#[test]
+fn needed_stages_buildkit_rules() {
+    let none = |_: &str| None;
+    // FROM only looks back: a later stage's name is an image.
+    let d = p("FROM later AS first\nFROM alpine AS later\n");
+    assert_eq!(d.needed_stages(Some("first"), &none), Ok(vec![0]));
+    assert_eq!(d.base_stage(0, &none), Ok(None));
+    // An unnamed stage copying from itself.
+    let d = p("FROM busybox\nCOPY --from=0 /a /b\n");
+    assert_eq!(
+        d.needed_stages(None, &none),
+        Err("circular dependency detected on stage: stage-0".into())
+    );
+    // A cycle between unused stages is still an error, as in buildkit.
+    let d =
+        p("FROM a AS x\nCOPY --from=y / /\nFROM a AS y\nCOPY --from=x / /\nFROM scratch AS t\n");
+    assert!(d.needed_stages(Some("t"), &none).is_err());
+    // An index out of range; a mount's from= is by name only.
+    let d = p("FROM a\nCOPY --from=3 / /\n");
+    assert_eq!(
+        d.needed_stages(None, &none),
+        Err("invalid stage index 3".into())
+    );
+    let d = p(
+        "FROM a AS s\nFROM b\nRUN --mount=from=0,target=/x true\nRUN --mount=from=S,target=/y true\n",
+    );
+    assert_eq!(d.stage_sources(1, &none), Ok(vec![0]));
+    assert_eq!(d.needed_stages(None, &none), Ok(vec![0, 1]));
+    // The target is looked up by name only.
+    assert_eq!(
+        d.needed_stages(Some("0"), &none),
+        Err("target stage 0 could not be found".into())
     );
 }
 
