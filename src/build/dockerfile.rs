@@ -400,47 +400,77 @@ impl Dockerfile {
             .filter(|&i| i < self.stages.len())
     }
 
-    /// The stages `stage` depends on directly: `FROM <stage>` (by name only, as docker),
-    /// `COPY --from=<stage>` and `RUN --mount=from=<stage>` (name or index). References are
-    /// expanded with `lookup` first (the global ARGs for FROM); one that names no stage is
-    /// an image.
+    /// The stage called `name` (names are case-insensitive).
+    fn stage_named(&self, name: &str) -> Option<usize> {
+        let lower = name.to_ascii_lowercase();
+        self.stages
+            .iter()
+            .position(|s| s.name.as_deref() == Some(lower.as_str()))
+    }
+
+    /// The stage `stage` is based on: `FROM <name>` naming an *earlier* stage (buildkit only
+    /// looks back, so a later name is an image). The name is expanded with `lookup` (the
+    /// global ARGs) first.
     ///
     /// # Errors
     /// An expansion error.
-    pub fn stage_dependencies(
-        &self,
-        stage: usize,
-        lookup: Lookup<'_>,
-    ) -> Result<Vec<usize>, String> {
+    pub fn base_stage(&self, stage: usize, lookup: Lookup<'_>) -> Result<Option<usize>, String> {
+        let Some(s) = self.stages.get(stage) else {
+            return Ok(None);
+        };
+        let base = expand(&s.from.image, self.escape, lookup)?;
+        Ok(self.stage_named(&base).filter(|&b| b < stage))
+    }
+
+    /// The stages whose files `stage` uses: `COPY --from=<name or index>` and
+    /// `RUN --mount=from=<name>`, expanded with `lookup`. A reference that names no stage is an
+    /// image and is not listed.
+    ///
+    /// # Errors
+    /// An expansion error, or `invalid stage index N` for a `COPY --from=N` out of range.
+    pub fn stage_sources(&self, stage: usize, lookup: Lookup<'_>) -> Result<Vec<usize>, String> {
         let Some(s) = self.stages.get(stage) else {
             return Ok(Vec::new());
         };
         let mut deps = Vec::new();
-        let base = expand(&s.from.image, self.escape, lookup)?.to_ascii_lowercase();
-        if let Some(d) = self
-            .stages
-            .iter()
-            .find(|t| t.name.as_deref() == Some(base.as_str()))
-        {
-            deps.push(d.index);
-        }
         for i in &s.instructions {
-            for r in i.stage_references() {
-                if let Some(d) = self.stage_ref(&expand(r, self.escape, lookup)?) {
-                    deps.push(d);
+            let dep = match &i.kind {
+                Kind::Copy(Copy { from: Some(f), .. }) => {
+                    let f = expand(f, self.escape, lookup)?;
+                    match f.parse::<i64>() {
+                        Ok(n) => Some(
+                            usize::try_from(n)
+                                .ok()
+                                .filter(|&n| n < self.stages.len())
+                                .ok_or_else(|| format!("invalid stage index {n}"))?,
+                        ),
+                        Err(_) => self.stage_named(&f),
+                    }
                 }
+                _ => None,
+            };
+            deps.extend(dep);
+            for m in i.mount_sources() {
+                deps.extend(self.stage_named(&expand(m, self.escape, lookup)?));
             }
         }
-        deps.dedup();
+        let mut seen = Vec::new();
+        deps.retain(|d| {
+            let new = !seen.contains(d);
+            seen.push(*d);
+            new
+        });
         Ok(deps)
     }
 
-    /// The stages to build for `target` (a name or index; `None`: the last stage): the target
-    /// and, transitively, the stages it references, each once, dependencies first.
+    /// The stages to build for `target` (a stage name; `None`: the last stage): the target and,
+    /// transitively, the stages it is based on or copies from, each once, dependencies first.
+    /// As buildkit does, every stage's references are resolved and checked for cycles, used or
+    /// not.
     ///
     /// # Errors
-    /// An unknown target, a cyclic reference (`circular dependency detected on stage: NAME`),
-    /// or an expansion error.
+    /// `target stage NAME could not be found`; `circular dependency detected on stage: NAME`
+    /// (unnamed stages are `stage-N`); an invalid `COPY --from` index; an expansion error.
     pub fn needed_stages(
         &self,
         target: Option<&str>,
@@ -449,56 +479,73 @@ impl Dockerfile {
         let target = match target {
             None => self.stages.len().saturating_sub(1),
             Some(t) => self
-                .stage_ref(t)
-                .ok_or_else(|| format!("target stage {t:?} could not be found"))?,
+                .stage_named(t)
+                .ok_or_else(|| format!("target stage {t} could not be found"))?,
         };
-        let mut state = vec![Visit::New; self.stages.len()];
+        let sources = (0..self.stages.len())
+            .map(|i| self.stage_sources(i, lookup))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut visited = vec![false; self.stages.len()];
+        let mut path = vec![false; self.stages.len()];
+        for start in 0..self.stages.len() {
+            if has_cycle(start, &sources, &mut visited, &mut path) {
+                let name = self.stages[start]
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("stage-{start}"));
+                return Err(format!("circular dependency detected on stage: {name}"));
+            }
+        }
+        let mut done = vec![false; self.stages.len()];
         let mut order = Vec::new();
-        self.visit(target, lookup, &mut state, &mut order)?;
+        self.collect(target, lookup, &sources, &mut done, &mut order)?;
         Ok(order)
     }
 
-    fn visit(
+    /// Post-order walk over bases and sources (acyclic by now).
+    fn collect(
         &self,
         i: usize,
         lookup: Lookup<'_>,
-        state: &mut [Visit],
+        sources: &[Vec<usize>],
+        done: &mut [bool],
         order: &mut Vec<usize>,
     ) -> Result<(), String> {
-        match state[i] {
-            Visit::Done => return Ok(()),
-            Visit::Active => {
-                let s = &self.stages[i];
-                return Err(format!(
-                    "circular dependency detected on stage: {}",
-                    s.name.clone().unwrap_or_else(|| s.index.to_string())
-                ));
-            }
-            Visit::New => {}
+        if done[i] {
+            return Ok(());
         }
-        state[i] = Visit::Active;
-        for d in self.stage_dependencies(i, lookup)? {
-            self.visit(d, lookup, state, order)?;
+        done[i] = true;
+        if let Some(b) = self.base_stage(i, lookup)? {
+            self.collect(b, lookup, sources, done, order)?;
         }
-        state[i] = Visit::Done;
+        for &d in &sources[i] {
+            self.collect(d, lookup, sources, done, order)?;
+        }
         order.push(i);
         Ok(())
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Visit {
-    New,
-    Active,
-    Done,
+/// buildkit's `hasCircularDependency` from one start: a depth-first search over the sources.
+fn has_cycle(i: usize, sources: &[Vec<usize>], visited: &mut [bool], path: &mut [bool]) -> bool {
+    if visited[i] {
+        return false;
+    }
+    visited[i] = true;
+    path[i] = true;
+    for &d in &sources[i] {
+        if path[d] || has_cycle(d, sources, visited, path) {
+            return true;
+        }
+    }
+    path[i] = false;
+    false
 }
 
 impl Instruction {
-    /// The raw (unexpanded) stage references of this instruction: `COPY --from` and
-    /// `RUN --mount=from=`.
-    pub fn stage_references(&self) -> Vec<&str> {
+    /// The raw (unexpanded) `from=` values of a RUN's `--mount`s.
+    pub fn mount_sources(&self) -> Vec<&str> {
         match &self.kind {
-            Kind::Copy(c) => c.from.as_deref().into_iter().collect(),
             Kind::Run(r) => r.mounts.iter().filter_map(|m| m.from.as_deref()).collect(),
             _ => Vec::new(),
         }
