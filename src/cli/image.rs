@@ -5,11 +5,11 @@ use std::io::IsTerminal;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::pending::Pending;
 use crate::config::Paths;
 use crate::error::{Error, Result};
 use crate::format::time::{ago, parse_rfc3339, rfc3339};
 use crate::format::{self, Format};
+use crate::image::digest::Digest;
 use crate::image::local::{self, LocalImage};
 use crate::image::manifest::{self, Platform};
 use crate::image::registries::RegistriesConf;
@@ -20,8 +20,8 @@ use crate::userns::{self, Identity, MapMode};
 /// Manage images.
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
-    /// Build an image from a Containerfile or Dockerfile [not implemented yet]
-    Build(Pending),
+    /// Build an image from a Containerfile or Dockerfile
+    Build(super::build::BuildArgs),
     /// Show the history of an image
     History(HistoryArgs),
     /// Create an image from a root file system tarball
@@ -220,7 +220,7 @@ pub struct ImagesArgs {
     /// Show only images whose name matches (REPOSITORY[:TAG])
     #[arg(value_name = "REPOSITORY[:TAG]")]
     pub name: Option<String>,
-    /// Show all images (there are no intermediate images yet: same as without)
+    /// Show all images, intermediate ones (untagged parents of other images) included
     #[arg(short, long)]
     pub all: bool,
     /// Show digests
@@ -286,8 +286,8 @@ fn matches_filters(
                     })
             }),
             "dangling" => match v {
-                "true" => i.names.is_empty(),
-                "false" => !i.names.is_empty(),
+                "true" => i.names.is_empty() && !has_children(all, i),
+                "false" => !i.names.is_empty() || has_children(all, i),
                 _ => {
                     return Err(Error::Msg(format!(
                         "invalid filter {f:?}: dangling takes true or false"
@@ -351,6 +351,38 @@ fn glob_match(pat: &str, s: &str) -> bool {
     go(&p, &s)
 }
 
+/// Whether another image was made on this one.
+fn has_children(all: &[LocalImage], i: &LocalImage) -> bool {
+    all.iter()
+        .any(|o| o.record.parent.as_ref() == Some(&i.record.id))
+}
+
+/// Remove the untagged parents of a removed image that nothing else builds on (a build's
+/// intermediate images go with the image they made, as with podman); the ids removed.
+fn remove_orphaned_parents(ctx: &Ctx, mut parent: Option<Digest>) -> Result<Vec<Digest>> {
+    let mut removed = Vec::new();
+    while let Some(id) = parent {
+        let all = local::list(&ctx.store)?;
+        let Some(img) = all.iter().find(|i| i.record.id == id) else {
+            break;
+        };
+        if !img.names.is_empty() || has_children(&all, img) || image_in_use(ctx, &id) {
+            break;
+        }
+        parent = img.record.parent.clone();
+        local::remove(&ctx.store, &id)?;
+        removed.push(id);
+    }
+    Ok(removed)
+}
+
+/// Whether a container was created from this image.
+fn image_in_use(ctx: &Ctx, id: &Digest) -> bool {
+    crate::container::list(&ctx.paths)
+        .iter()
+        .any(|r| r.image_id == id.hex())
+}
+
 fn images(a: &ImagesArgs) -> Result<()> {
     let ctx = Ctx::load()?;
     let all = local::list(&ctx.store)?;
@@ -360,7 +392,9 @@ fn images(a: &ImagesArgs) -> Result<()> {
     }
     let mut selected = Vec::new();
     for i in &all {
-        if matches_filters(&ctx, &all, i, &filters)? {
+        // Intermediate images (untagged parents, e.g. a build's steps) only with -a.
+        let hidden = !a.all && i.names.is_empty() && has_children(&all, i);
+        if !hidden && matches_filters(&ctx, &all, i, &filters)? {
             selected.push(i);
         }
     }
@@ -544,6 +578,9 @@ fn rmi(a: &RmiArgs) -> Result<()> {
             out.push_str(&format!("Untagged: {n}\n"));
         }
         out.push_str(&format!("Deleted: {}\n", img.record.id.hex()));
+        for id in remove_orphaned_parents(&ctx, img.record.parent.clone())? {
+            out.push_str(&format!("Deleted: {}\n", id.hex()));
+        }
         removed_any = true;
     }
     if removed_any {
@@ -648,7 +685,7 @@ pub fn inspect_value(ctx: &Ctx, img: &LocalImage) -> Result<Value> {
         "Digest": img.record.manifest_digest.as_str(),
         "RepoTags": img.names,
         "RepoDigests": img.record.repo_digests,
-        "Parent": "",
+        "Parent": img.record.parent.as_ref().map(|p| p.hex().to_string()).unwrap_or_default(),
         "Comment": config.comment.clone().unwrap_or_default(),
         "Created": config.created,
         "Config": cfg,
@@ -838,24 +875,31 @@ fn prune(a: &PruneArgs) -> Result<()> {
             return Ok(());
         }
     }
-    let all = local::list(&ctx.store)?;
     let mut filters = a.filter.clone();
     if !a.all {
         filters.push("dangling=true".into());
     }
-    let mut doomed = Vec::new();
-    for i in &all {
-        if matches_filters(&ctx, &all, i, &filters)? {
-            doomed.push(i.record.id.clone());
-        }
-    }
     enter_userns()?;
     let mut out = String::new();
-    for id in &doomed {
-        local::remove(&ctx.store, id)?;
-        out.push_str(id.hex());
-        out.push('\n');
+    // Removing an image can leave its parent dangling (a build's steps): go on until none is.
+    loop {
+        let all = local::list(&ctx.store)?;
+        let mut doomed = Vec::new();
+        for i in &all {
+            if matches_filters(&ctx, &all, i, &filters)? && !image_in_use(&ctx, &i.record.id) {
+                doomed.push(i.record.id.clone());
+            }
+        }
+        if doomed.is_empty() {
+            break;
+        }
+        for id in &doomed {
+            local::remove(&ctx.store, id)?;
+            out.push_str(id.hex());
+            out.push('\n');
+        }
     }
+    crate::build::exec::prune_cache(&ctx.store);
     local::collect_garbage(&ctx.store, &Default::default())?;
     super::print_stdout(&out)
 }

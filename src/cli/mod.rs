@@ -2,6 +2,7 @@
 //! and the single place where errors become exit statuses.
 
 pub mod archive;
+pub mod build;
 pub mod commit;
 pub mod completion;
 pub mod container;
@@ -62,8 +63,8 @@ pub struct Cli {
 pub enum Command {
     /// Attach to a running container [not implemented yet]
     Attach(Pending),
-    /// Build an image from a Containerfile or Dockerfile [not implemented yet]
-    Build(Pending),
+    /// Build an image from a Containerfile or Dockerfile
+    Build(build::BuildArgs),
     /// Create a new image from a container's changes
     Commit(commit::CommitArgs),
     /// Print a shell completion script (bash, zsh, fish)
@@ -278,6 +279,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => ops::port(&a),
         Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => ops::top(&a),
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => ops::diff(&a),
+        Command::Build(a) | Command::Image(ImageCommand::Build(a)) => build::build(&a),
         Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => commit::commit(&a),
         Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => ops::stats(&a),
         Command::Unshare(a) => unshare::run(&a),

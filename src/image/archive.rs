@@ -1250,6 +1250,7 @@ fn record(store: &Store, p: &ImagePlan) -> ImageRecord {
             .map(|l| store.layer(&l.layer.diff_id).map_or(0, |r| r.size))
             .sum(),
         platform: platform_of(&p.parsed).to_string(),
+        parent: None,
     }
 }
 
@@ -1358,7 +1359,7 @@ pub(crate) fn stage_tarball(
 
 /// The decompressed tarball, once its first block is seen to be a tar header (so that neither
 /// an empty input nor some other file becomes an image, and the error says so plainly).
-fn tar_stream(input: impl Read) -> Result<impl Read> {
+pub(crate) fn tar_stream(input: impl Read) -> Result<impl Read> {
     let mut decoded = decompressed(input)?;
     let mut first = Vec::with_capacity(512);
     (&mut decoded)

@@ -95,6 +95,7 @@ pub fn new_image(
         stored_at: crate::format::time::now_secs(),
         size,
         platform: base.map_or_else(|| Platform::host().to_string(), |b| b.platform.clone()),
+        parent: base.map(|b| b.id.clone()),
     };
     let _lock = store.lock()?;
     store.put_image(&record)?;

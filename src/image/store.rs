@@ -103,6 +103,10 @@ pub struct ImageRecord {
     pub size: u64,
     /// os/arch[/variant].
     pub platform: String,
+    /// The image it was made on (`rl commit`, `rl build`): while untagged, an image that is some
+    /// other's parent is an intermediate image, hidden by `rl images` without `-a`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Digest>,
 }
 
 /// Tags: full name -> image id.
@@ -496,6 +500,7 @@ mod tests {
             stored_at: 0,
             size: 1,
             platform: "linux/amd64".into(),
+            parent: None,
         }
     }
 

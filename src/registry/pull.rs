@@ -272,6 +272,7 @@ async fn pull_one(
             variant: config.variant.clone(),
         }
         .to_string(),
+        parent: None,
     };
     store.put_image(&record)?;
     if let Some(tag) = reference.tag() {

@@ -1,0 +1,458 @@
+//! COPY and ADD: which files a step copies, the digest the layer cache keys them by, and the
+//! layer's tar stream.
+//!
+//! Sources are looked up under a root (the build context, or a mounted stage/image for
+//! `COPY --from`) and never outside it: names are cleaned lexically (`..` stops at the root, as
+//! docker does) and symlinks inside the tree are copied as symlinks, not followed. Destinations
+//! follow docker's rules: a directory source copies its contents; a destination ending in `/`, or
+//! one that names a directory of the image, or several sources, means "into this directory".
+
+use std::collections::BTreeSet;
+use std::fs::Metadata;
+use std::io::{Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use super::ignore::Ignore;
+
+/// One file to put into the layer.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Where it comes from.
+    pub src: PathBuf,
+    /// Its path in the image, relative to `/`.
+    pub dest: String,
+}
+
+/// Ownership and mode applied to what is copied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Attrs {
+    /// `--chown` (default 0:0).
+    pub uid: u32,
+    /// `--chown` group.
+    pub gid: u32,
+    /// `--chmod`.
+    pub mode: Option<u32>,
+}
+
+/// A name relative to a root, cleaned as docker does (`filepath.Clean` of `/NAME`): no `.`, no
+/// empty parts, and `..` never above the root.
+pub fn clean(rel: &str) -> String {
+    super::ignore::clean(&format!("/{rel}"))
+        .trim_start_matches('/')
+        .to_string()
+}
+
+/// Whether a source names a pattern rather than a path.
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// The files a source names under `root`, as (path relative to root, is the top a directory).
+/// `ignore` (the build context's) leaves out excluded files.
+pub fn expand_source(
+    root: &Path,
+    source: &str,
+    ignore: Option<&Ignore>,
+) -> Result<Vec<String>, String> {
+    let rel = clean(source);
+    if !is_glob(&rel) {
+        let p = root.join(&rel);
+        if std::fs::symlink_metadata(&p).is_err()
+            || (!rel.is_empty() && ignore.is_some_and(|i| i.excluded(&rel, p.is_dir())))
+        {
+            return Err(format!(
+                "file not found in build context or excluded by .dockerignore: stat {source}: file does not exist"
+            ));
+        }
+        return Ok(vec![rel]);
+    }
+    // A pattern: match every path with as many components.
+    let want: Vec<&str> = rel.split('/').collect();
+    let mut found = Vec::new();
+    let mut frontier = vec![String::new()];
+    for (depth, pat) in want.iter().enumerate() {
+        let mut next = Vec::new();
+        for dir in &frontier {
+            let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            let mut names: Vec<String> = rd
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            for n in names {
+                if glob_match(pat, &n) {
+                    let p = if dir.is_empty() {
+                        n
+                    } else {
+                        format!("{dir}/{n}")
+                    };
+                    next.push(p);
+                }
+            }
+        }
+        frontier = next;
+        if depth + 1 == want.len() {
+            found = std::mem::take(&mut frontier);
+        }
+    }
+    let found: Vec<String> = found
+        .into_iter()
+        .filter(|p| !ignore.is_some_and(|i| i.excluded(p, root.join(p).is_dir())))
+        .collect();
+    if found.is_empty() {
+        return Err(format!(
+            "no source files were specified (no match for {source})"
+        ));
+    }
+    Ok(found)
+}
+
+/// Go's filepath.Match for one path component (`*`, `?`, `[...]`, `\` escapes).
+pub fn glob_match(pat: &str, name: &str) -> bool {
+    let p: Vec<char> = pat.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    match_at(&p, &n)
+}
+
+fn match_at(p: &[char], n: &[char]) -> bool {
+    match p.first() {
+        None => n.is_empty(),
+        Some('*') => (0..=n.len()).any(|i| match_at(&p[1..], &n[i..])),
+        Some('?') => !n.is_empty() && match_at(&p[1..], &n[1..]),
+        Some('[') => {
+            let Some(c) = n.first() else {
+                return false;
+            };
+            let mut i = 1;
+            let negate = matches!(p.get(1), Some('^' | '!'));
+            if negate {
+                i += 1;
+            }
+            let mut hit = false;
+            let mut first = true;
+            while i < p.len() && (p[i] != ']' || first) {
+                first = false;
+                let lo = if p[i] == '\\' && i + 1 < p.len() {
+                    i += 1;
+                    p[i]
+                } else {
+                    p[i]
+                };
+                if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+                    let hi = p[i + 2];
+                    hit |= lo <= *c && *c <= hi;
+                    i += 3;
+                } else {
+                    hit |= lo == *c;
+                    i += 1;
+                }
+            }
+            if i >= p.len() {
+                return false;
+            }
+            hit != negate && match_at(&p[i + 1..], &n[1..])
+        }
+        Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && match_at(&p[2..], &n[1..]),
+        Some(c) => n.first() == Some(c) && match_at(&p[1..], &n[1..]),
+    }
+}
+
+/// Everything a set of sources copies, destinations resolved. `dest_is_dir` says whether the
+/// destination names an existing directory of the image.
+pub fn plan(
+    root: &Path,
+    sources: &[String],
+    dest: &str,
+    dest_is_dir: bool,
+    ignore: Option<&Ignore>,
+) -> Result<Vec<Item>, String> {
+    let into_dir = dest.ends_with('/') || sources.len() > 1 || dest_is_dir;
+    let dest = clean(dest);
+    let mut items = Vec::new();
+    for rel in sources {
+        let src = root.join(rel);
+        let meta = std::fs::symlink_metadata(&src).map_err(|e| format!("stat {rel}: {e}"))?;
+        if meta.is_dir() {
+            walk(root, rel, &dest, ignore, &mut items)?;
+        } else {
+            let base = rel.rsplit('/').next().unwrap_or(rel);
+            let target = if into_dir || dest.is_empty() {
+                join(&dest, base)
+            } else {
+                dest.clone()
+            };
+            items.push(Item { src, dest: target });
+        }
+    }
+    Ok(items)
+}
+
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    }
+}
+
+/// A directory's contents (not itself) into `dest`, sorted, excluded paths left out.
+fn walk(
+    root: &Path,
+    rel: &str,
+    dest: &str,
+    ignore: Option<&Ignore>,
+    items: &mut Vec<Item>,
+) -> Result<(), String> {
+    if !dest.is_empty() {
+        items.push(Item {
+            src: root.join(rel),
+            dest: dest.to_string(),
+        });
+    }
+    let mut stack = vec![(rel.to_string(), dest.to_string())];
+    while let Some((dir, to)) = stack.pop() {
+        let rd = std::fs::read_dir(root.join(&dir)).map_err(|e| format!("read {dir}: {e}"))?;
+        let mut names: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut subdirs = Vec::new();
+        for n in names {
+            let from = join(&dir, &n);
+            let src = root.join(&from);
+            let is_dir = std::fs::symlink_metadata(&src).is_ok_and(|m| m.is_dir());
+            if ignore.is_some_and(|i| i.excluded(&from, is_dir))
+                && !(is_dir && ignore.is_some_and(|i| i.may_include_under(&from)))
+            {
+                continue;
+            }
+            let target = join(&to, &n);
+            if is_dir {
+                if !ignore.is_some_and(|i| i.excluded(&from, true)) {
+                    items.push(Item {
+                        src,
+                        dest: target.clone(),
+                    });
+                }
+                subdirs.push((from, target));
+            } else {
+                items.push(Item { src, dest: target });
+            }
+        }
+        stack.extend(subdirs.into_iter().rev());
+    }
+    Ok(())
+}
+
+/// The content digest of what a plan copies (names, types, modes, sizes, data, link targets):
+/// what the layer cache compares for COPY and ADD.
+pub fn digest(items: &[Item]) -> Result<String, String> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    for it in items {
+        let m = std::fs::symlink_metadata(&it.src)
+            .map_err(|e| format!("stat {}: {e}", it.src.display()))?;
+        h.update(it.dest.as_bytes());
+        h.update(format!("\0{:o}\0{}\0", m.mode(), m.len()).as_bytes());
+        if m.is_file() {
+            let mut f = std::fs::File::open(&it.src)
+                .map_err(|e| format!("open {}: {e}", it.src.display()))?;
+            loop {
+                let n = f
+                    .read(&mut buf)
+                    .map_err(|e| format!("read {}: {e}", it.src.display()))?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+        } else if m.file_type().is_symlink() {
+            let t = std::fs::read_link(&it.src)
+                .map_err(|e| format!("readlink {}: {e}", it.src.display()))?;
+            h.update(t.as_os_str().as_encoded_bytes());
+        }
+        h.update(b"\n");
+    }
+    Ok(crate::image::digest::hex(&h.finalize()))
+}
+
+/// The metadata an existing directory of the image has (so that a parent directory written
+/// again by the layer keeps its mode, owner and time), looked up top layer first.
+pub type ImageDirLookup<'a> = &'a dyn Fn(&str) -> Option<Metadata>;
+
+/// Write the layer: the parent directories of every destination (as the image has them, else
+/// 0755 root), then each item with `attrs`.
+pub fn write_tar(
+    items: &[Item],
+    attrs: Attrs,
+    image_dir: ImageDirLookup<'_>,
+    out: impl Write,
+) -> std::io::Result<()> {
+    let mut b = tar::Builder::new(out);
+    b.follow_symlinks(false);
+    let mut written: BTreeSet<String> = BTreeSet::new();
+    for it in items {
+        let mut parents = Vec::new();
+        let mut p = it.dest.as_str();
+        while let Some((parent, _)) = p.rsplit_once('/') {
+            parents.push(parent.to_string());
+            p = parent;
+        }
+        for parent in parents.into_iter().rev() {
+            if written.insert(parent.clone()) {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_size(0);
+                match image_dir(&parent) {
+                    Some(m) => {
+                        h.set_mode(m.mode() & 0o7777);
+                        h.set_uid(u64::from(m.uid()));
+                        h.set_gid(u64::from(m.gid()));
+                        h.set_mtime(u64::try_from(m.mtime()).unwrap_or(0));
+                    }
+                    None => {
+                        h.set_mode(0o755);
+                        h.set_uid(0);
+                        h.set_gid(0);
+                        h.set_mtime(0);
+                    }
+                }
+                b.append_data(&mut h, format!("{parent}/"), std::io::empty())?;
+            }
+        }
+        if !written.insert(it.dest.clone()) {
+            continue;
+        }
+        let m = std::fs::symlink_metadata(&it.src)?;
+        let mut h = tar::Header::new_gnu();
+        h.set_uid(u64::from(attrs.uid));
+        h.set_gid(u64::from(attrs.gid));
+        h.set_mtime(u64::try_from(m.mtime()).unwrap_or(0));
+        let mode = attrs.mode.unwrap_or(m.mode() & 0o7777);
+        h.set_mode(mode);
+        let ft = m.file_type();
+        if ft.is_dir() {
+            h.set_entry_type(tar::EntryType::Directory);
+            h.set_size(0);
+            b.append_data(&mut h, format!("{}/", it.dest), std::io::empty())?;
+        } else if ft.is_symlink() {
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            h.set_mode(0o777);
+            let target = std::fs::read_link(&it.src)?;
+            b.append_link(&mut h, &it.dest, target)?;
+        } else if ft.is_file() {
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_size(m.len());
+            let f = std::fs::File::open(&it.src)?;
+            b.append_data(&mut h, &it.dest, f.take(m.len()))?;
+        } else if ft.is_fifo() {
+            h.set_entry_type(tar::EntryType::Fifo);
+            h.set_size(0);
+            b.append_data(&mut h, &it.dest, std::io::empty())?;
+        }
+        // Sockets and device nodes of a build context are not copied (docker skips sockets;
+        // device nodes cannot be made rootless).
+    }
+    b.finish()
+}
+
+/// `name:group`, names looked up in the image's passwd and group texts.
+pub fn parse_chown(
+    spec: &str,
+    passwd: Option<&str>,
+    group: Option<&str>,
+) -> Result<(u32, u32), String> {
+    let (user, grp) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let lookup =
+        |text: Option<&str>, name: &str, what: &str| -> Result<(u32, Option<u32>), String> {
+            if let Ok(n) = name.parse::<u32>() {
+                return Ok((n, None));
+            }
+            text.and_then(|t| {
+                t.lines().find_map(|l| {
+                    let f: Vec<&str> = l.split(':').collect();
+                    (f.len() > 3 && f[0] == name).then(|| {
+                        (
+                            f[2].parse::<u32>().ok(),
+                            f.get(3).and_then(|g| g.parse::<u32>().ok()),
+                        )
+                    })
+                })
+            })
+            .and_then(|(id, g)| id.map(|i| (i, g)))
+            .ok_or_else(|| format!("--chown {spec}: no {what} {name:?} in the image"))
+        };
+    let (uid, primary) = lookup(passwd, user, "user")?;
+    let gid = match grp {
+        Some(g) => lookup(group, g, "group")?.0,
+        None => primary.unwrap_or(uid),
+    };
+    Ok((uid, gid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_stays_inside() {
+        assert_eq!(clean("../../etc/passwd"), "etc/passwd");
+        assert_eq!(clean("./a//b/../c/"), "a/c");
+        assert_eq!(clean("/"), "");
+    }
+
+    #[test]
+    fn globs_as_go() {
+        assert!(glob_match("*.txt", "a.txt"));
+        assert!(!glob_match("*.txt", "a.txt.bak"));
+        assert!(glob_match("fi?e[0-9]", "file7"));
+        assert!(!glob_match("[^a]x", "ax"));
+        assert!(glob_match("\\*", "*"));
+    }
+
+    #[test]
+    fn plans_follow_docker_destination_rules() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("dir/sub")).unwrap();
+        std::fs::write(d.path().join("dir/sub/f"), "x").unwrap();
+        std::fs::write(d.path().join("a.txt"), "a").unwrap();
+        std::fs::write(d.path().join("b.txt"), "b").unwrap();
+        let names = |v: Vec<Item>| v.into_iter().map(|i| i.dest).collect::<Vec<_>>();
+        let one = plan(d.path(), &["a.txt".into()], "/x", false, None).unwrap();
+        assert_eq!(names(one), ["x"]);
+        let into = plan(d.path(), &["a.txt".into()], "/x/", false, None).unwrap();
+        assert_eq!(names(into), ["x/a.txt"]);
+        let existing = plan(d.path(), &["a.txt".into()], "/x", true, None).unwrap();
+        assert_eq!(names(existing), ["x/a.txt"]);
+        let dir = plan(d.path(), &["dir".into()], "/y", false, None).unwrap();
+        assert_eq!(names(dir), ["y", "y/sub", "y/sub/f"]);
+        let globbed = expand_source(d.path(), "*.txt", None).unwrap();
+        assert_eq!(globbed, ["a.txt", "b.txt"]);
+        assert!(expand_source(d.path(), "nope", None).is_err());
+        assert!(expand_source(d.path(), "*.none", None).is_err());
+    }
+
+    #[test]
+    fn chown_names_come_from_the_image() {
+        let passwd = "root:x:0:0::/root:/bin/sh\nweb:x:33:34::/var/www:/bin/sh\n";
+        let group = "root:x:0:\nstaff:x:50:\n";
+        assert_eq!(parse_chown("web", Some(passwd), Some(group)), Ok((33, 34)));
+        assert_eq!(
+            parse_chown("web:staff", Some(passwd), Some(group)),
+            Ok((33, 50))
+        );
+        assert_eq!(parse_chown("10:20", None, None), Ok((10, 20)));
+        assert_eq!(parse_chown("7", None, None), Ok((7, 7)));
+        assert!(parse_chown("nobody", Some(passwd), Some(group)).is_err());
+    }
+}
