@@ -318,6 +318,13 @@ pub fn create(paths: &Paths, req: &CreateRequest) -> Result<Volume> {
             .mode(0o755)
             .create(&data)
             .map_err(|e| Error::path("create directory", &data, e))?;
+        let id = |k: &str| req.options.get(k).and_then(|v| v.parse::<u32>().ok());
+        let (uid, gid) = (id("UID"), id("GID"));
+        if uid.is_some() || gid.is_some() {
+            // `o=uid=`/`o=gid=` are ids in the container: the caller is in rl's user namespace.
+            std::os::unix::fs::lchown(&data, uid, gid)
+                .map_err(|e| Error::path("chown", &data, e))?;
+        }
         let meta = Meta {
             created: req.created,
             driver: DRIVER.into(),

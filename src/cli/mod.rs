@@ -287,6 +287,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Network(c) => {
             network::run(&c).unwrap_or_else(|| Err(Error::NotImplemented(path.to_string())))
         }
+        Command::Volume(c) => volume::run(&c),
         Command::Image(c) => {
             image::run(c).unwrap_or_else(|| Err(Error::NotImplemented(path.to_string())))
         }
