@@ -23,5 +23,5 @@ pub mod specgen;
 pub mod store_file;
 pub mod timing;
 pub mod userns;
-pub mod volume;
 pub mod version;
+pub mod volume;

@@ -96,7 +96,7 @@ pub enum Command {
     Import(archive::ImportArgs),
     /// Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store
     Info(info::InfoArgs),
-    /// Display detailed information on containers or images
+    /// Display detailed information on containers, images, volumes or networks
     Inspect(inspect::InspectArgs),
     /// Kill running containers with a signal
     Kill(lifecycle::KillArgs),

@@ -90,7 +90,13 @@ pub fn df(a: &DfArgs) -> Result<()> {
             ctr_size,
             ctr_free,
         ),
-        ("Local Volumes", volumes.len(), vol_active, vol_size, vol_free),
+        (
+            "Local Volumes",
+            volumes.len(),
+            vol_active,
+            vol_size,
+            vol_free,
+        ),
     ];
     let values: Vec<Value> = rows
         .iter()

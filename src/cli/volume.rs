@@ -392,12 +392,8 @@ pub fn ls(a: &LsArgs) -> Result<()> {
     } else {
         Vec::new()
     };
-    let mut text = format.render_list(
-        &json_rows,
-        &rows,
-        "table {{.Driver}}\t{{.Name}}",
-        &header,
-    )?;
+    let mut text =
+        format.render_list(&json_rows, &rows, "table {{.Driver}}\t{{.Name}}", &header)?;
     if a.noheading {
         text = format.without_header(text);
     }
@@ -549,7 +545,11 @@ mod tests {
 
     #[test]
     fn filters() {
-        let a = vol("alpha", &[("env", "prod"), ("team", "")], 1_700_000_000_000_000_000);
+        let a = vol(
+            "alpha",
+            &[("env", "prod"), ("team", "")],
+            1_700_000_000_000_000_000,
+        );
         let b = vol("beta", &[], 1_700_000_000_000_000_000);
         let used = |v: &Volume| v.name == "alpha";
         let f = |args: &[&str]| {
@@ -571,7 +571,10 @@ mod tests {
         assert_eq!(names(&f(&["label!=env"])), ["beta"]);
         assert_eq!(names(&f(&["dangling=true"])), ["beta"]);
         assert_eq!(names(&f(&["dangling=false"])), ["alpha"]);
-        assert_eq!(names(&f(&["driver=local", "scope=local"])), ["alpha", "beta"]);
+        assert_eq!(
+            names(&f(&["driver=local", "scope=local"])),
+            ["alpha", "beta"]
+        );
         assert!(names(&f(&["driver=nfs"])).is_empty());
         assert_eq!(names(&f(&["until=2024-01-01"])), ["alpha", "beta"]);
         assert!(names(&f(&["until=2020-01-01"])).is_empty());
@@ -580,7 +583,10 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert_eq!(err("bogus=1", LS_KEYS), "\"bogus\" is an invalid volume filter");
+        assert_eq!(
+            err("bogus=1", LS_KEYS),
+            "\"bogus\" is an invalid volume filter"
+        );
         assert_eq!(
             err("dangling=maybe", LS_KEYS),
             "\"maybe\" is not a valid value for the \"dangling\" filter - must be true or false"

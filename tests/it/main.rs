@@ -18,3 +18,4 @@ mod registry_fixtures;
 mod run;
 mod seccomp;
 mod user_networks;
+mod volume;
