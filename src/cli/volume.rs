@@ -238,7 +238,8 @@ pub(crate) fn inspect_not_found(name: &str) -> Error {
 
 /// `rl volume inspect`: every volume found is printed; each missing one is an error.
 pub fn inspect(a: &InspectArgs) -> Result<()> {
-    if a.all == !a.names.is_empty() {
+    // Either names or --all, not both.
+    if a.all != a.names.is_empty() {
         return Err(Error::Usage(
             "provide one or more volume names or use --all".into(),
         ));
@@ -427,7 +428,8 @@ fn in_use_error(name: &str, users: &[Record]) -> Error {
 /// `rl volume rm`: each volume in turn; a missing one is exit status 1 and one in use 2 (as
 /// podman, the last failure deciding). Prints the names removed.
 pub fn rm(a: &RmArgs) -> Result<()> {
-    if a.all == !a.names.is_empty() {
+    // Either names or --all, not both.
+    if a.all != a.names.is_empty() {
         return Err(Error::Usage(
             "choose either one or more volumes or all".into(),
         ));
