@@ -21,6 +21,7 @@ use std::fs;
 use std::io::ErrorKind;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -287,6 +288,16 @@ pub struct CreateRequest {
     pub created: i64,
 }
 
+/// A suffix no other staging directory has: this process's id and a per-process count.
+fn unique() -> String {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// podman's error for a name that is taken.
 pub fn exists_error(name: &str) -> Error {
     Error::Msg(format!(
@@ -306,8 +317,7 @@ pub fn create(paths: &Paths, req: &CreateRequest) -> Result<Volume> {
     if target.exists() {
         return Err(exists_error(&req.name));
     }
-    let stage = root.join(format!(".new-{}-{}", req.name, std::process::id()));
-    crate::image::store::remove_any(&stage);
+    let stage = root.join(format!(".new-{}-{}", req.name, unique()));
     let result = (|| -> Result<()> {
         fs::DirBuilder::new()
             .mode(0o700)
@@ -364,10 +374,7 @@ pub fn remove(paths: &Paths, name: &str) -> Result<()> {
         return Err(not_found(name));
     }
     let from = dir(paths, name);
-    let gone = paths
-        .volumes()
-        .join(format!(".gone-{name}-{}", std::process::id()));
-    crate::image::store::remove_any(&gone);
+    let gone = paths.volumes().join(format!(".gone-{name}-{}", unique()));
     match fs::rename(&from, &gone) {
         Ok(()) => {}
         Err(e) if e.kind() == ErrorKind::NotFound => return Err(not_found(name)),
@@ -483,6 +490,49 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(left, ["a1"]);
+    }
+
+    #[test]
+    fn concurrent_creators_one_wins() {
+        let t = tempfile::tempdir().unwrap();
+        let p = paths(&t);
+        for round in 0..5 {
+            let name = format!("race{round}");
+            let wins: usize = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|i| {
+                        let (p, name) = (&p, &name);
+                        s.spawn(move || {
+                            if i % 2 == 0 {
+                                create(p, &req(name)).is_ok()
+                            } else {
+                                // What `rl run -v NAME:` does: use it, making it if needed.
+                                fs::create_dir_all(dir(p, name).join(DATA)).unwrap();
+                                false
+                            }
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| usize::from(h.join().unwrap()))
+                    .sum()
+            });
+            assert!(wins <= 1, "{wins} creators of {name} succeeded");
+            let v = load(&p, &name).unwrap();
+            assert_eq!(v.has_metadata, wins == 1, "{name}");
+        }
+        let hidden = fs::read_dir(p.volumes())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count();
+        assert_eq!(hidden, 0);
     }
 
     #[test]
