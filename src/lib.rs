@@ -25,3 +25,4 @@ pub mod store_file;
 pub mod timing;
 pub mod userns;
 pub mod version;
+pub mod volume;

@@ -1,4 +1,5 @@
-//! `rl inspect` (containers, then images) and `rl container inspect`: docker/podman-shaped JSON.
+//! `rl inspect` (containers, then images, volumes, networks) and `rl container inspect`:
+//! docker/podman-shaped JSON.
 
 use serde_json::{Value, json};
 
@@ -7,16 +8,16 @@ use crate::container::{self, Record};
 use crate::error::{Error, Result};
 use crate::format::Format;
 
-/// Display detailed information on containers or images
+/// Display detailed information on containers, images, volumes or networks
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// Containers or images (names or ids)
+    /// Containers, images, volumes or networks (names or ids)
     #[arg(value_name = "NAME", required = true)]
     pub names: Vec<String>,
     /// Output format: json (default), or a Go template applied to each object
     #[arg(short, long, value_name = "FORMAT")]
     pub format: Option<String>,
-    /// What to look for: container, image, or all (containers first)
+    /// What to look for: container, image, volume, network, or all (in that order)
     #[arg(short, long = "type", value_name = "TYPE", default_value = "all")]
     pub typ: String,
     /// Show the container's size (accepted; sizes are not computed)
@@ -192,43 +193,101 @@ pub fn inspect(a: &InspectArgs) -> Result<()> {
     inspect_as(a, &a.typ)
 }
 
-/// `rl inspect` looking only for `want` objects (`rl container inspect`: containers).
+/// The kinds of object `rl inspect --type` takes.
+const TYPES: &[&str] = &["container", "image", "volume", "network", "all"];
+
+/// `rl inspect` looking only for `want` objects (`rl container inspect`: containers); with
+/// `all`, each name is looked up as a container, then an image, a volume, a network (podman's
+/// order). Every object found is printed; each name found nowhere is an error (the first decides
+/// the status, the others are reported).
 pub fn inspect_as(a: &InspectArgs, want: &str) -> Result<()> {
-    let paths = Paths::from_env()?;
-    let format = Format::parse(a.format.as_deref())?;
-    if !matches!(want, "all" | "container" | "image") {
+    if !TYPES.contains(&want) {
         return Err(Error::Usage(format!(
-            "invalid --type {want:?}: want container, image or all"
+            "invalid type {want:?}: must be \"image\", \"container\", \"network\", \"volume\", or \"all\""
         )));
     }
+    let paths = Paths::from_env()?;
+    let format = Format::parse(a.format.as_deref())?;
+    let mut finder = Finder {
+        paths: &paths,
+        images: None,
+    };
     let mut values = Vec::new();
-    let mut ctx = None;
+    let mut errors = Vec::new();
     for name in &a.names {
-        if want != "image"
-            && let Ok(mut rec) = super::run::find_container(&paths, name)
-        {
-            container::reconcile(&paths, &mut rec);
-            values.push(container_value(&paths, &rec));
-            continue;
-        }
-        if want == "container" {
-            return Err(Error::Msg(format!(
-                "no container with name or ID \"{name}\" found"
-            )));
-        }
-        if ctx.is_none() {
-            ctx = Some(super::image::Ctx::load()?);
-        }
-        let Some(c) = ctx.as_ref() else { continue };
-        match crate::image::local::find(&c.store, &c.conf, name)? {
-            Some(img) => values.push(super::image::inspect_value(c, &img)?),
-            None => {
-                return Err(Error::Msg(format!(
-                    "no such object: \"{name}\" (neither a container nor an image)"
-                )));
-            }
+        match finder.find(name, want) {
+            Ok(v) => values.push(v),
+            Err(e) => errors.push(e),
         }
     }
     let text = format.render_inspect(&values)?;
-    super::print_stdout(&text)
+    super::print_stdout(&text)?;
+    let mut it = errors.into_iter();
+    let Some(first) = it.next() else {
+        return Ok(());
+    };
+    for e in it {
+        super::report(&e.one_line());
+    }
+    Err(first)
+}
+
+/// Looks names up, loading the image store only when an image is wanted.
+struct Finder<'p> {
+    paths: &'p Paths,
+    images: Option<super::image::Ctx>,
+}
+
+impl Finder<'_> {
+    /// The inspect object of `name` as a `want` (or, for `all`, the first kind that has it).
+    fn find(&mut self, name: &str, want: &str) -> Result<Value> {
+        let all = want == "all";
+        if all || want == "container" {
+            match super::run::find_container(self.paths, name) {
+                Ok(mut rec) => {
+                    container::reconcile(self.paths, &mut rec);
+                    return Ok(container_value(self.paths, &rec));
+                }
+                Err(e) if !all => return Err(e),
+                Err(_) => {}
+            }
+        }
+        if all || want == "image" {
+            if self.images.is_none() {
+                self.images = Some(super::image::Ctx::load()?);
+            }
+            if let Some(c) = self.images.as_ref() {
+                match crate::image::local::find(&c.store, &c.conf, name) {
+                    Ok(Some(img)) => return super::image::inspect_value(c, &img),
+                    Err(e) if !all => return Err(e),
+                    _ if !all => {
+                        return Err(Error::Msg(format!(
+                            "inspecting object: {name}: image not known"
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if all || want == "volume" {
+            match crate::volume::load(self.paths, name) {
+                Ok(v) => return Ok(super::volume::inspect_value(&v)),
+                Err(_) if !all => return Err(super::volume::inspect_not_found(name)),
+                Err(_) => {}
+            }
+        }
+        if all || want == "network" {
+            match crate::network::store::load(self.paths, name) {
+                Ok(net) => {
+                    let users = crate::network::store::users(self.paths, &net.name);
+                    return Ok(super::network::inspect_value(&net, Some(&users)));
+                }
+                Err(e) if !all => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Err(Error::Msg(format!(
+            "inspecting object: no such object: \"{name}\""
+        )))
+    }
 }

@@ -98,7 +98,7 @@ pub enum Command {
     Import(archive::ImportArgs),
     /// Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store
     Info(info::InfoArgs),
-    /// Display detailed information on containers or images
+    /// Display detailed information on containers, images, volumes or networks
     Inspect(inspect::InspectArgs),
     /// Kill running containers with a signal
     Kill(lifecycle::KillArgs),
@@ -291,6 +291,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Network(c) => {
             network::run(&c).unwrap_or_else(|| Err(Error::NotImplemented(path.to_string())))
         }
+        Command::Volume(c) => volume::run(&c),
         Command::Image(c) => {
             image::run(c).unwrap_or_else(|| Err(Error::NotImplemented(path.to_string())))
         }

@@ -374,7 +374,7 @@ fn containers_value(net: &Network, users: &[Record]) -> Value {
 
 /// A network as podman 4.3 prints it (`network inspect`, `network ls --format json`); with
 /// `users`, also the containers on it.
-fn inspect_value(net: &Network, users: Option<&[Record]>) -> Value {
+pub(crate) fn inspect_value(net: &Network, users: Option<&[Record]>) -> Value {
     let mut v = json!({
         "name": net.name,
         "id": net.id,

@@ -333,7 +333,7 @@ impl Volumes {
         if anonymous {
             self.anonymous.push(root);
         }
-        if !opts.contains(&"nocopy") {
+        if !opts.contains(&"nocopy") && crate::volume::copy_up(paths, name) {
             self.copy_up.push((data.clone(), dest.to_string()));
         }
         if opts.contains(&"U") {

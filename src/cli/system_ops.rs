@@ -34,29 +34,6 @@ pub struct SystemPruneArgs {
     pub volumes: bool,
 }
 
-/// Volume directories (`<volumes>/<name>`) that containers' specs mount.
-fn volumes_in_use(paths: &Paths) -> BTreeSet<String> {
-    let vols = paths.volumes().display().to_string();
-    let mut used = BTreeSet::new();
-    for r in container::list(paths) {
-        let Ok(b) = std::fs::read(container::dir(paths, &r.id).join("config.json")) else {
-            continue;
-        };
-        let Ok(spec) = serde_json::from_slice::<oci_spec::runtime::Spec>(&b) else {
-            continue;
-        };
-        for m in spec.mounts().iter().flatten() {
-            if let Some(src) = m.source().as_ref().map(|p| p.display().to_string())
-                && let Some(rest) = src.strip_prefix(&format!("{vols}/"))
-                && let Some(name) = rest.split('/').next()
-            {
-                used.insert(name.to_string());
-            }
-        }
-    }
-    used
-}
-
 fn pct(part: u64, whole: u64) -> String {
     format!(
         "{}%",
@@ -92,20 +69,13 @@ pub fn df(a: &DfArgs) -> Result<()> {
             ctr_free = ctr_free.saturating_add(s);
         }
     }
-    let used_vols = volumes_in_use(paths);
-    let (mut vol_n, mut vol_size, mut vol_free, mut vol_active) = (0usize, 0u64, 0u64, 0usize);
-    for e in std::fs::read_dir(paths.volumes())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        if !e.path().is_dir() {
-            continue;
-        }
-        vol_n += 1;
-        let s = super::ps::upper_size(&e.path());
+    let used_vols = crate::volume::in_use(paths);
+    let volumes = crate::volume::list(paths);
+    let (mut vol_size, mut vol_free, mut vol_active) = (0u64, 0u64, 0usize);
+    for v in &volumes {
+        let s = super::ps::upper_size(&v.dir);
         vol_size = vol_size.saturating_add(s);
-        if used_vols.contains(&e.file_name().to_string_lossy().into_owned()) {
+        if used_vols.contains(&v.name) {
             vol_active += 1;
         } else {
             vol_free = vol_free.saturating_add(s);
@@ -120,7 +90,13 @@ pub fn df(a: &DfArgs) -> Result<()> {
             ctr_size,
             ctr_free,
         ),
-        ("Local Volumes", vol_n, vol_active, vol_size, vol_free),
+        (
+            "Local Volumes",
+            volumes.len(),
+            vol_active,
+            vol_size,
+            vol_free,
+        ),
     ];
     let values: Vec<Value> = rows
         .iter()
@@ -196,22 +172,12 @@ pub fn prune(a: &SystemPruneArgs) -> Result<()> {
     .unwrap_or(Ok(()))?;
     if a.volumes {
         let paths = Paths::from_env()?;
-        let used = volumes_in_use(&paths);
-        for e in std::fs::read_dir(paths.volumes())
+        let used = crate::volume::in_use(&paths);
+        let unused: Vec<crate::volume::Volume> = crate::volume::list(&paths)
             .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if e.path().is_dir() && !used.contains(&name) {
-                crate::image::store::remove_any(&e.path());
-                crate::events::record(
-                    &paths,
-                    &crate::events::Event::new("volume", "remove", &name).name(&name),
-                );
-                super::print_stdout(&format!("{name}\n"))?;
-            }
-        }
+            .filter(|v| !used.contains(&v.name))
+            .collect();
+        super::volume::prune_volumes(&paths, &unused)?;
     }
     Ok(())
 }

@@ -20,3 +20,4 @@ mod registry_fixtures;
 mod run;
 mod seccomp;
 mod user_networks;
+mod volume;
