@@ -366,7 +366,14 @@ impl Drop for TestEnv {
         });
         let procs = self.stray_processes();
         let mounts = self.stray_mounts();
+        // A leaked monitor's container processes carry the container's environment, not the
+        // marker: kill the whole tree under each stray process, children first.
+        let mut doomed: Vec<u32> = Vec::new();
         for (pid, _) in &procs {
+            doomed.extend(descendants(*pid));
+            doomed.push(*pid);
+        }
+        for pid in &doomed {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
         if mounts.is_empty() {
@@ -376,6 +383,34 @@ impl Drop for TestEnv {
             panic!("leak check: processes left behind: {procs:?}; mounts left behind: {mounts:?}");
         }
     }
+}
+
+/// Every process below `pid` (children before their parents' siblings: deepest last found first).
+fn descendants(pid: u32) -> Vec<u32> {
+    let parent_of = |p: u32| -> Option<u32> {
+        let stat = fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        // The fields after the parenthesised command: state, ppid, ...
+        let rest = &stat[stat.rfind(')')? + 1..];
+        rest.split_whitespace().nth(1)?.parse().ok()
+    };
+    let all: Vec<(u32, u32)> = fs::read_dir("/proc")
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+                .filter_map(|p| parent_of(p).map(|pp| (p, pp)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for (child, _) in all.iter().filter(|(_, pp)| *pp == p) {
+            out.push(*child);
+            frontier.push(*child);
+        }
+    }
+    out.reverse();
+    out
 }
 
 /// Remove a test tree. Root can remove anything; a normal user may meet files owned by
