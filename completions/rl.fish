@@ -27,8 +27,8 @@ end
 complete -c rl -n "__fish_rl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rl -n "__fish_rl_needs_command" -s V -l version -d 'Print version'
 complete -c rl -n "__fish_rl_needs_command" -f -a "attach" -d 'Attach to a running container [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "build" -d 'Build an image from a Containerfile or Dockerfile [not implemented yet]'
-complete -c rl -n "__fish_rl_needs_command" -f -a "commit" -d 'Create a new image from a container\'s changes [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "build" -d 'Build an image from a Containerfile or Dockerfile'
+complete -c rl -n "__fish_rl_needs_command" -f -a "commit" -d 'Create a new image from a container\'s changes'
 complete -c rl -n "__fish_rl_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "container" -d 'Manage containers'
 complete -c rl -n "__fish_rl_needs_command" -f -a "cp" -d 'Copy files between a container and the host [not implemented yet]'
@@ -43,7 +43,7 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "image" -d 'Manage images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "images" -d 'List images'
 complete -c rl -n "__fish_rl_needs_command" -f -a "import" -d 'Create an image from a root file system tarball'
 complete -c rl -n "__fish_rl_needs_command" -f -a "info" -d 'Show what rl knows about this machine: ids, overlay, devices, network helpers, cgroups, store'
-complete -c rl -n "__fish_rl_needs_command" -f -a "inspect" -d 'Display detailed information on containers or images'
+complete -c rl -n "__fish_rl_needs_command" -f -a "inspect" -d 'Display detailed information on containers, images, volumes or networks'
 complete -c rl -n "__fish_rl_needs_command" -f -a "kill" -d 'Kill running containers with a signal'
 complete -c rl -n "__fish_rl_needs_command" -f -a "load" -d 'Load images from a docker-archive or oci-archive'
 complete -c rl -n "__fish_rl_needs_command" -f -a "login" -d 'Log in to a registry'
@@ -74,12 +74,32 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "version" -d 'Show rl\'s versi
 complete -c rl -n "__fish_rl_needs_command" -f -a "volume" -d 'Manage volumes'
 complete -c rl -n "__fish_rl_needs_command" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
 complete -c rl -n "__fish_rl_using_subcommand attach" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand build" -s t -l tag -d 'Name the image (repeatable)' -r
+complete -c rl -n "__fish_rl_using_subcommand build" -s f -l file -d 'The Containerfile (default: Containerfile, else Dockerfile, in the context); `-` for stdin' -r -F
+complete -c rl -n "__fish_rl_using_subcommand build" -l build-arg -d 'A build argument (K=V, or K to take it from the environment); repeatable' -r
+complete -c rl -n "__fish_rl_using_subcommand build" -l target -d 'Build up to this stage (name or index)' -r
+complete -c rl -n "__fish_rl_using_subcommand build" -l pull -d 'When to pull base images: missing (default), always, never (`--pull` alone: always)' -r
+complete -c rl -n "__fish_rl_using_subcommand build" -l layers -d 'Cache each step\'s image (default true); false builds without the cache' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand build" -l format -d 'Image format: oci (default) or docker (accepted; rl stores OCI images)' -r
+complete -c rl -n "__fish_rl_using_subcommand build" -l label -d 'Add a label to the image (K=V); repeatable' -r
+complete -c rl -n "__fish_rl_using_subcommand build" -l network -d 'The network RUN steps use (as `rl run --network`)' -r
+complete -c rl -n "__fish_rl_using_subcommand build" -l iidfile -d 'Write the image id to this file' -r -F
+complete -c rl -n "__fish_rl_using_subcommand build" -l no-cache -d 'Do not use the layer cache'
+complete -c rl -n "__fish_rl_using_subcommand build" -s q -l quiet -d 'Print only the image id'
 complete -c rl -n "__fish_rl_using_subcommand build" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand commit" -s a -l author -d 'The author of the image' -r
+complete -c rl -n "__fish_rl_using_subcommand commit" -s c -l change -d 'A Dockerfile instruction applied to the image\'s config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR); repeatable' -r
+complete -c rl -n "__fish_rl_using_subcommand commit" -s m -l message -d 'The commit message (the history entry\'s comment)' -r
+complete -c rl -n "__fish_rl_using_subcommand commit" -s p -l pause -d 'Pause the container (SIGSTOP) while its changes are read' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand commit" -s f -l format -d 'Image format: oci (default) or docker (accepted; rl stores OCI images)' -r
+complete -c rl -n "__fish_rl_using_subcommand commit" -s q -l quiet -d 'Print nothing but the image id'
 complete -c rl -n "__fish_rl_using_subcommand commit" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "attach" -d 'Attach to a running container [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "commit" -d 'Create a new image from a container\'s changes [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "commit" -d 'Create a new image from a container\'s changes'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "cp" -d 'Copy files between a container and the host [not implemented yet]'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "create" -d 'Create a container without starting it (prints its id)'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "diff" -d 'Show the changes to a container\'s file system'
@@ -105,6 +125,13 @@ complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_sub
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "unpause" -d 'Unpause containers'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s a -l author -d 'The author of the image' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s c -l change -d 'A Dockerfile instruction applied to the image\'s config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR); repeatable' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s m -l message -d 'The commit message (the history entry\'s comment)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s p -l pause -d 'Pause the container (SIGSTOP) while its changes are read' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s f -l format -d 'Image format: oci (default) or docker (accepted; rl stores OCI images)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s q -l quiet -d 'Print nothing but the image id'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from cp" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
@@ -181,7 +208,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default), or a Go template applied to each object' -r
-complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s t -l type -d 'What to look for: container, image, or all (containers first)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s t -l type -d 'What to look for: container, image, volume, network, or all (in that order)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s s -l size -d 'Show the container\'s size (accepted; sizes are not computed)'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'Signal to send (name or number)' -r
@@ -430,7 +457,7 @@ complete -c rl -n "__fish_rl_using_subcommand history" -l no-trunc -d 'Do not tr
 complete -c rl -n "__fish_rl_using_subcommand history" -s q -l quiet -d 'Print only the ids'
 complete -c rl -n "__fish_rl_using_subcommand history" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "build" -d 'Build an image from a Containerfile or Dockerfile [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "build" -d 'Build an image from a Containerfile or Dockerfile'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "history" -d 'Show the history of an image'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "import" -d 'Create an image from a root file system tarball'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "inspect" -d 'Display detailed information on images'
@@ -444,6 +471,19 @@ complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "save" -d 'Save images to a docker-archive or oci-archive'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "tag" -d 'Add names to an image'
 complete -c rl -n "__fish_rl_using_subcommand image; and not __fish_seen_subcommand_from build history import inspect load ls list prune pull push rm save tag untag" -f -a "untag" -d 'Remove names from an image'
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -s t -l tag -d 'Name the image (repeatable)' -r
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -s f -l file -d 'The Containerfile (default: Containerfile, else Dockerfile, in the context); `-` for stdin' -r -F
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -l build-arg -d 'A build argument (K=V, or K to take it from the environment); repeatable' -r
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -l target -d 'Build up to this stage (name or index)' -r
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -l pull -d 'When to pull base images: missing (default), always, never (`--pull` alone: always)' -r
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -l layers -d 'Cache each step\'s image (default true); false builds without the cache' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -l format -d 'Image format: oci (default) or docker (accepted; rl stores OCI images)' -r
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -l label -d 'Add a label to the image (K=V); repeatable' -r
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -l network -d 'The network RUN steps use (as `rl run --network`)' -r
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -l iidfile -d 'Write the image id to this file' -r -F
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -l no-cache -d 'Do not use the layer cache'
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print only the image id'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from history" -l format -d 'Output format: json, or a Go template' -r
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from history" -s H -l human -d 'Show sizes in bytes and dates in full' -r -f -a "true\t''
@@ -462,7 +502,7 @@ complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from load" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter: reference=, dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE' -r
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -l format -d 'Output format: json, or a Go template (\'table {{.Repository}}\\t{{.ID}}\')' -r
-complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all images (there are no intermediate images yet: same as without)'
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all images, intermediate ones (untagged parents of other images) included'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -l digests -d 'Show digests'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Do not truncate ids'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only image ids'
@@ -470,7 +510,7 @@ complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter: reference=, dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE' -r
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from list" -l format -d 'Output format: json, or a Go template (\'table {{.Repository}}\\t{{.ID}}\')' -r
-complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all images (there are no intermediate images yet: same as without)'
+complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all images, intermediate ones (untagged parents of other images) included'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from list" -l digests -d 'Show digests'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from list" -l no-trunc -d 'Do not truncate ids'
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only image ids'
@@ -505,7 +545,7 @@ complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_
 complete -c rl -n "__fish_rl_using_subcommand image; and __fish_seen_subcommand_from untag" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand images" -s f -l filter -d 'Filter: reference=, dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE' -r
 complete -c rl -n "__fish_rl_using_subcommand images" -l format -d 'Output format: json, or a Go template (\'table {{.Repository}}\\t{{.ID}}\')' -r
-complete -c rl -n "__fish_rl_using_subcommand images" -s a -l all -d 'Show all images (there are no intermediate images yet: same as without)'
+complete -c rl -n "__fish_rl_using_subcommand images" -s a -l all -d 'Show all images, intermediate ones (untagged parents of other images) included'
 complete -c rl -n "__fish_rl_using_subcommand images" -l digests -d 'Show digests'
 complete -c rl -n "__fish_rl_using_subcommand images" -l no-trunc -d 'Do not truncate ids'
 complete -c rl -n "__fish_rl_using_subcommand images" -s q -l quiet -d 'Print only image ids'
@@ -518,7 +558,7 @@ complete -c rl -n "__fish_rl_using_subcommand import" -s h -l help -d 'Print hel
 complete -c rl -n "__fish_rl_using_subcommand info" -s f -l format -d 'Output format: json, or a Go template such as \'{{.Host.Kernel}}\'' -r
 complete -c rl -n "__fish_rl_using_subcommand info" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand inspect" -s f -l format -d 'Output format: json (default), or a Go template applied to each object' -r
-complete -c rl -n "__fish_rl_using_subcommand inspect" -s t -l type -d 'What to look for: container, image, or all (containers first)' -r
+complete -c rl -n "__fish_rl_using_subcommand inspect" -s t -l type -d 'What to look for: container, image, volume, network, or all (in that order)' -r
 complete -c rl -n "__fish_rl_using_subcommand inspect" -s s -l size -d 'Show the container\'s size (accepted; sizes are not computed)'
 complete -c rl -n "__fish_rl_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand kill" -s s -l signal -d 'Signal to send (name or number)' -r
@@ -746,17 +786,43 @@ complete -c rl -n "__fish_rl_using_subcommand unpause" -s h -l help -d 'Print he
 complete -c rl -n "__fish_rl_using_subcommand untag" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand version" -s f -l format -d 'Output format: json, or a Go template such as \'{{.Client.Version}}\'' -r
 complete -c rl -n "__fish_rl_using_subcommand version" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create inspect ls list prune rm" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create inspect ls list prune rm" -f -a "create" -d 'Create a volume [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create inspect ls list prune rm" -f -a "inspect" -d 'Display detailed information on volumes [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create inspect ls list prune rm" -f -a "ls" -d 'List volumes [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create inspect ls list prune rm" -f -a "list" -d 'List volumes [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create inspect ls list prune rm" -f -a "prune" -d 'Remove unused volumes [not implemented yet]'
-complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create inspect ls list prune rm" -f -a "rm" -d 'Remove volumes [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create exists inspect ls list prune rm remove" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create exists inspect ls list prune rm remove" -f -a "create" -d 'Create a volume (prints its name)'
+complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create exists inspect ls list prune rm remove" -f -a "exists" -d 'Exit 0 if a volume exists, 1 if not (prints nothing)'
+complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create exists inspect ls list prune rm remove" -f -a "inspect" -d 'Display detailed information on volumes'
+complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create exists inspect ls list prune rm remove" -f -a "ls" -d 'List volumes'
+complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create exists inspect ls list prune rm remove" -f -a "list" -d 'List volumes'
+complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create exists inspect ls list prune rm remove" -f -a "prune" -d 'Remove volumes no container uses'
+complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create exists inspect ls list prune rm remove" -f -a "rm" -d 'Remove volumes'
+complete -c rl -n "__fish_rl_using_subcommand volume; and not __fish_seen_subcommand_from create exists inspect ls list prune rm remove" -f -a "remove" -d 'Remove volumes'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from create" -l driver -d 'Driver: only local' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from create" -s l -l label -d 'Set a label (KEY=VALUE; repeatable)' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from create" -s o -l opt -d 'Driver option (repeatable): o=uid=N,gid=N,noquota, copy, nocopy (no mounts: rootless)' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from create" -l ignore -d 'Succeed if a volume of that name exists (it is left as it is)'
 complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from exists" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default), or a Go template applied to each volume' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s a -l all -d 'Inspect every volume'
 complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from ls" -l format -d 'Output format: json, or a Go template (\'table {{.Name}}\\t{{.Mountpoint}}\')' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter: name=, label=KEY[=VALUE], label!=KEY[=VALUE], driver=, scope=, dangling=true|false, until=TIME' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only volume names'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from ls" -l noheading -d 'Do not print column headings'
 complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from list" -l format -d 'Output format: json, or a Go template (\'table {{.Name}}\\t{{.Mountpoint}}\')' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter: name=, label=KEY[=VALUE], label!=KEY[=VALUE], driver=, scope=, dangling=true|false, until=TIME' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only volume names'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from list" -l noheading -d 'Do not print column headings'
 complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from prune" -l filter -d 'Only volumes matching: label=KEY[=VALUE], label!=KEY[=VALUE], name=, driver=, until=TIME' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'
 complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from rm" -s t -l time -d 'With --force: seconds to wait for a container to stop before killing it (default 10)' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from rm" -s a -l all -d 'Remove every volume'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from rm" -s f -l force -d 'Remove the containers using the volume first (stopping them); a missing volume is no error'
 complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from remove" -s t -l time -d 'With --force: seconds to wait for a container to stop before killing it (default 10)' -r
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from remove" -s a -l all -d 'Remove every volume'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from remove" -s f -l force -d 'Remove the containers using the volume first (stopping them); a missing volume is no error'
+complete -c rl -n "__fish_rl_using_subcommand volume; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand wait" -s h -l help -d 'Print help'

@@ -540,15 +540,14 @@ mod tests {
     }
 
     #[test]
-    fn in_netns_reports_errors_and_leaves_no_thread() {
+    fn in_netns_reports_errors_and_values() {
         if nix::unistd::geteuid().is_root() {
             let ns = std::fs::File::open("/proc/self/ns/net").unwrap();
             let r: Result<u32> = in_netns(ns.as_fd(), || Err(Error::Msg("boom".into())));
             assert_eq!(r.unwrap_err().to_string(), "boom");
-            let tasks = || std::fs::read_dir("/proc/self/task").unwrap().count();
-            let before = tasks();
+            // (Whether the thread is gone cannot be told from /proc/self/task here: other tests
+            // run threads of their own at the same time. in_netns joins it, scoped.)
             assert_eq!(in_netns(ns.as_fd(), || Ok(7)).unwrap(), 7);
-            assert!(tasks() <= before);
         }
         // A regular file is not a namespace.
         let f = std::fs::File::open("/proc/self/status").unwrap();
