@@ -5,6 +5,7 @@
 mod support;
 
 mod archive;
+mod attach;
 mod cli;
 mod devcontainer;
 mod docs;
