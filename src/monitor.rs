@@ -717,10 +717,10 @@ impl Hub {
                 Err(_) => return false,
             };
             match frame {
-                (attach::STDIN, bytes) if self.interactive && self.stdin.is_some() => {
-                    if !self.stdin_eof {
-                        self.stdin_buf.extend_from_slice(&bytes);
-                    }
+                (attach::STDIN, bytes)
+                    if self.interactive && self.stdin.is_some() && !self.stdin_eof =>
+                {
+                    self.stdin_buf.extend_from_slice(&bytes);
                 }
                 (attach::STDIN_EOF, _) if self.interactive && !self.tty => self.stdin_eof = true,
                 (attach::RESIZE, p) => {

@@ -273,7 +273,8 @@ impl Session<'_> {
                 }
             }
             if ready[1] {
-                let n = match (&*self.sock).read(&mut buf) {
+                let mut sock = self.sock;
+                let n = match sock.read(&mut buf) {
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(_) => 0,

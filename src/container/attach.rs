@@ -97,7 +97,9 @@ fn open_dir(dir: &std::path::Path) -> Result<OwnedFd> {
 
 /// The monitor's side: create the container's socket (replacing a stale one), non-blocking.
 pub fn listen(paths: &Paths, id: &str) -> Result<UnixListener> {
-    paths.ensure_runtime().map_err(|e| Error::Msg(e.to_string()))?;
+    paths
+        .ensure_runtime()
+        .map_err(|e| Error::Msg(e.to_string()))?;
     let dir = socket_dir(paths);
     crate::config::ensure_private_dir(&dir).map_err(|e| Error::Msg(e.to_string()))?;
     let fd = open_dir(&dir)?;
@@ -312,7 +314,10 @@ mod tests {
 
     #[test]
     fn detach_keys_parse_like_docker() {
-        assert_eq!(parse_detach_keys(DEFAULT_DETACH_KEYS).unwrap(), vec![16, 17]);
+        assert_eq!(
+            parse_detach_keys(DEFAULT_DETACH_KEYS).unwrap(),
+            vec![16, 17]
+        );
         assert_eq!(
             parse_detach_keys("ctrl-@,ctrl-[,ctrl-_,a,ctrl-z").unwrap(),
             vec![0, 27, 31, b'a', 26]

@@ -143,7 +143,11 @@ fn attach_follows_output_and_a_killed_client_changes_nothing() {
     assert_eq!(ca.to_string(), code);
     assert_eq!(cb.to_string(), code);
     assert!(
-        !env.runtime.join("rl/attach").read_dir().unwrap().any(|_| true),
+        !env.runtime
+            .join("rl/attach")
+            .read_dir()
+            .unwrap()
+            .any(|_| true),
         "the attach socket outlived its container"
     );
 }
@@ -163,9 +167,7 @@ fn attach_exits_with_the_containers_code() {
         "sleep 1; echo done; exit 7",
     ])
     .success();
-    env.rl(&["attach", "seven"])
-        .status_is(7)
-        .stdout_has("done");
+    env.rl(&["attach", "seven"]).status_is(7).stdout_has("done");
     // With --rm the record is gone: the code comes from the monitor.
     env.rl(&[
         "run",
@@ -288,11 +290,7 @@ fn stdin_reaches_an_interactive_container() {
     env.rl_with(&["attach", "deaf"], Some(b"ignored\n"))
         .success()
         .stdout_has("end");
-    assert!(
-        env.rl(&["logs", "deaf"])
-            .stdout
-            .contains("read=1 x=\n")
-    );
+    assert!(env.rl(&["logs", "deaf"]).stdout.contains("read=1 x=\n"));
     // --no-stdin: input stays with rl, the container keeps waiting.
     env.rl(&["run", "-di", "--name", "wait-in", small(), "cat"])
         .success();
@@ -381,7 +379,7 @@ fn sig_proxy_passes_signals_on() {
     let mut child = c.spawn().unwrap();
     let out = Collected::from(child.stdout.take().unwrap());
     std::thread::sleep(Duration::from_millis(500));
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR1).unwrap();
     out.wait_for("got USR1");
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
@@ -398,7 +396,7 @@ fn sig_proxy_passes_signals_on() {
         .stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     wait_child(&mut child);
     assert_eq!(state(&env, "calm")["state"], "running");
