@@ -9,6 +9,12 @@
 //! that started it whether the command could be started, over a pipe whose descriptor number is
 //! in `RL_MONITOR_FD`, so `rl run -d` reports 125/126/127 like a foreground run.
 //!
+//! It also listens on the container's attach socket ([`crate::container::attach`]): `rl attach`
+//! clients get the output as it is logged and, for a container started with `-i`, write its
+//! stdin (a pipe the monitor holds, or the pty). Clients never slow the container down: writes
+//! to them do not block and one that falls too far behind is dropped. With nothing attached the
+//! socket only adds one descriptor to the poll: no timer, no work.
+//!
 //! Killing the CLI does not matter to the monitor; killing the monitor makes the next rl
 //! command mark the container exited (see [`crate::container::reconcile`]) and the container
 //! is killed with it (its first process gets SIGKILL when its parent, the monitor, dies).
