@@ -757,29 +757,28 @@ impl Hub {
     /// client's EOF.
     fn flush_stdin(&mut self) {
         let Some(fd) = self.stdin.as_ref() else {
-            self.stdin_buf.clear();
+            self.stdin_buf = Vec::new();
             return;
         };
-        {
-            while !self.stdin_buf.is_empty() {
-                match nix::unistd::write(fd, &self.stdin_buf) {
-                    Ok(n) => {
-                        self.stdin_buf.drain(..n);
-                    }
-                    Err(nix::errno::Errno::EINTR) => {}
-                    Err(nix::errno::Errno::EAGAIN) => return,
-                    // The container closed its stdin: what is left cannot go anywhere.
-                    Err(_) => {
-                        self.stdin_buf.clear();
-                        self.stdin = None;
-                        return;
-                    }
+        while !self.stdin_buf.is_empty() {
+            match nix::unistd::write(fd, &self.stdin_buf) {
+                Ok(n) => {
+                    self.stdin_buf.drain(..n);
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(nix::errno::Errno::EAGAIN) => return,
+                // The container closed its stdin: what is left cannot go anywhere.
+                Err(_) => {
+                    self.stdin_buf.clear();
+                    self.stdin = None;
+                    break;
                 }
             }
         }
+        // All written: give the memory back (a long-lived monitor keeps what it holds).
+        self.stdin_buf = Vec::new();
         if self.stdin_eof && !self.tty {
             self.stdin = None;
-            self.stdin_buf.clear();
         }
     }
 

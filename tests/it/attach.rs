@@ -259,6 +259,23 @@ fn stdin_reaches_an_interactive_container() {
     let out = env.rl_with(&["attach", "cat"], Some(b"abc"));
     out.success();
     assert_eq!(out.stdout, "abceof-seen\n");
+    // A container that stops reading while a client floods its stdin: the monitor drops the
+    // input, the container runs on.
+    env.rl(&[
+        "run",
+        "-di",
+        "--name",
+        "picky",
+        small(),
+        "sh",
+        "-c",
+        "head -c 3; echo ' got'; sleep 1; echo end",
+    ])
+    .success();
+    let flood = vec![b'x'; 3 << 20];
+    let out = env.rl_with(&["attach", "picky"], Some(&flood));
+    out.success();
+    assert_eq!(out.stdout, "xxx got\nend\n");
     // `rl create -i` + `rl start` too.
     env.rl(&[
         "create",
@@ -401,4 +418,49 @@ fn sig_proxy_passes_signals_on() {
     wait_child(&mut child);
     assert_eq!(state(&env, "calm")["state"], "running");
     env.rl(&["rm", "-f", "calm"]).success();
+}
+
+#[test]
+fn a_stalled_client_is_dropped_not_waited_for() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    // No log: what the container writes goes to attached clients only.
+    env.rl(&[
+        "run",
+        "-d",
+        "--log-driver",
+        "none",
+        "--name",
+        "loud",
+        small(),
+        "sh",
+        "-c",
+        "sleep 2; head -c 8000000 /dev/zero; echo finished",
+    ])
+    .success();
+    let mut c = env.command(rl_binary());
+    c.args(["attach", "loud"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut stalled = c.spawn().unwrap();
+    let mut c = env.command(rl_binary());
+    c.args(["attach", "loud"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut reader = c.spawn().unwrap();
+    let mut out = reader.stdout.take().unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(stalled.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    // The container ends while the stopped client holds megabytes unread.
+    let mut all = Vec::new();
+    out.read_to_end(&mut all).unwrap();
+    assert_eq!(all.len(), 8_000_000 + "finished\n".len());
+    assert_eq!(wait_child(&mut reader), 0);
+    assert_eq!(env.rl(&["wait", "loud"]).success().out(), "0");
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    // Dropped, it finds the container ended and reports its code.
+    assert_eq!(wait_child(&mut stalled), 0);
 }
