@@ -9,6 +9,12 @@
 //! that started it whether the command could be started, over a pipe whose descriptor number is
 //! in `RL_MONITOR_FD`, so `rl run -d` reports 125/126/127 like a foreground run.
 //!
+//! It also listens on the container's attach socket ([`crate::container::attach`]): `rl attach`
+//! clients get the output as it is logged and, for a container started with `-i`, write its
+//! stdin (a pipe the monitor holds, or the pty). Clients never slow the container down: writes
+//! to them do not block and one that falls too far behind is dropped. With nothing attached the
+//! socket only adds one descriptor to the poll: no timer, no work.
+//!
 //! Killing the CLI does not matter to the monitor; killing the monitor makes the next rl
 //! command mark the container exited (see [`crate::container::reconcile`]) and the container
 //! is killed with it (its first process gets SIGKILL when its parent, the monitor, dies).
@@ -24,6 +30,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::cli::run::Created;
 use crate::config::Paths;
+use crate::container::attach;
 use crate::container::logs::{LogWriter, Stream};
 use crate::container::{self, Record};
 use crate::error::{Error, Result};
@@ -82,6 +89,8 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
     } else {
         None
     };
+    // `rl attach` connects here; a monitor that cannot offer it still runs the container.
+    let mut hub = Hub::new(attach::listen(&paths, id).ok(), &created, &paths, id);
     let mut restarts = 0u32;
     loop {
         let console = if created.tty {
@@ -89,8 +98,9 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         } else {
             None
         };
+        // Output goes through pipes even without a log: an attached client may want it.
         let mut pipes: Vec<(OwnedFd, Stream)> = Vec::new();
-        if console.is_none() && logging {
+        if console.is_none() {
             for (target, stream) in [(1, Stream::Stdout), (2, Stream::Stderr)] {
                 let (r, w) = crate::runtime::pipe()?;
                 dup_onto(&w, target)?;
@@ -99,6 +109,15 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         } else {
             dup_onto(&null, 1)?;
             dup_onto(&null, 2)?;
+        }
+        // `-i` without a pty: the container reads a pipe whose write end attached clients feed.
+        let mut stdin_w = None;
+        if console.is_none() && created.interactive {
+            let (r, w) = crate::runtime::pipe()?;
+            dup_onto(&r, 0)?;
+            rustix::io::ioctl_fionbio(&w, true)
+                .map_err(|e| Error::Msg(format!("make the stdin pipe non-blocking: {e}")))?;
+            stdin_w = Some(w);
         }
 
         let lock = container::lock(&paths, id)?;
@@ -120,7 +139,9 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
                 None
             },
         );
-        // Our own copies of the pipes' write ends must go, or the reads never see EOF.
+        // Our own copies of the pipes' ends must go, or the reads never see EOF (and writes to
+        // stdin never fail once the container has closed it).
+        dup_onto(&null, 0)?;
         dup_onto(&null, 1)?;
         dup_onto(&null, 2)?;
         let running = match running.as_mut() {
@@ -135,12 +156,22 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
                     Some(e.exit_code()),
                     Some(e.one_line()),
                 );
+                hub.close(e.exit_code());
                 return Err(e);
             }
         };
+        let mut pty = None;
         if let Some(m) = running.master.take() {
+            // Client input is written without blocking (reads handle EAGAIN).
+            rustix::io::ioctl_fionbio(&m, true)
+                .map_err(|e| Error::Msg(format!("make the pty master non-blocking: {e}")))?;
+            pty = m.try_clone().ok();
+            if created.interactive {
+                stdin_w = m.try_clone().ok();
+            }
             pipes.push((m, Stream::Stdout));
         }
+        hub.set_run(stdin_w, pty);
         let me = nix::unistd::getpid().as_raw();
         if created.network.user_networks
             && let Ok(fresh) = container::load(&paths, id)
@@ -169,7 +200,8 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         crate::runtime::sys::drop_clean_file_pages();
         let _ = std::fs::remove_file(container::health::state_path(&dir));
         let mut checks = record.health.clone().map(|cfg| Checks::new(id, cfg, &spec));
-        let code = wait(running, &mut pipes, log.as_mut(), checks.as_mut());
+        let code = wait(running, &mut pipes, log.as_mut(), checks.as_mut(), &mut hub);
+        hub.set_run(None, None);
         // The stack's helper ends with the container, which also leaves its networks.
         drop(attached);
         if created.network.user_networks
@@ -180,6 +212,7 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         let forced = checks.as_ref().is_some_and(|c| c.restart_requested);
         if !forced && !should_restart(&paths, &mut record, code, restarts) {
             finish(&paths, &created, &mut record, Some(code), None);
+            hub.close(code);
             return Ok(());
         }
         // Back off as docker does: 100 ms, doubling, at most a minute; `rl stop`/`rm` during the
@@ -190,6 +223,7 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
         if !sleep_unless_stopped(&paths, id, delay) {
             let mut fresh = container::load(&paths, id).unwrap_or(record.clone());
             finish(&paths, &created, &mut fresh, Some(code), None);
+            hub.close(code);
             return Ok(());
         }
         restarts = restarts.saturating_add(1);
@@ -368,6 +402,7 @@ fn wait(
     pipes: &mut Vec<(OwnedFd, Stream)>,
     mut log: Option<&mut LogWriter>,
     mut health: Option<&mut Checks>,
+    hub: &mut Hub,
 ) -> i32 {
     let Ok(sfd) = SignalFd::with_flags(
         &running.signals,
@@ -387,6 +422,26 @@ fn wait(
         let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
         for (p, _) in pipes.iter() {
             fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
+        }
+        // Then the attach socket, the container's stdin (when input waits for it), the clients.
+        let base = fds.len();
+        if let Some(l) = hub.listener.as_ref() {
+            fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
+        }
+        if let (Some(s), false) = (hub.stdin.as_ref(), hub.stdin_buf.is_empty()) {
+            fds.push(PollFd::new(s.as_fd(), PollFlags::POLLOUT));
+        }
+        let clients_at = fds.len();
+        let want_input = hub.wants_input();
+        for c in &hub.clients {
+            let mut ev = PollFlags::empty();
+            if want_input {
+                ev |= PollFlags::POLLIN;
+            }
+            if !c.out.is_empty() {
+                ev |= PollFlags::POLLOUT;
+            }
+            fds.push(PollFd::new(c.sock.as_fd(), ev));
         }
         // Once the container is gone, its output is drained without waiting for more than a
         // moment (a process that escaped into the host could hold a pipe open). While it runs,
@@ -424,22 +479,47 @@ fn wait(
                 }
             }
         }
+        // Clients first, while their indices still match the poll's: output may drop some.
+        // The clients polled are the first `polled` ones (new ones are appended after them).
+        let polled = ready.len().saturating_sub(clients_at);
+        let mut gone = Vec::new();
+        for i in 0..polled.min(hub.clients.len()) {
+            if !ready[clients_at + i] {
+                continue;
+            }
+            if !hub.read_client(i, running.pid) || !hub.clients[i].flush() {
+                gone.push(i);
+            }
+        }
+        for i in gone.into_iter().rev() {
+            hub.clients.remove(i);
+        }
         let mut closed = Vec::new();
         for (i, (p, stream)) in pipes.iter().enumerate() {
             if !ready[i + 1] {
                 continue;
             }
             match nix::unistd::read(p.as_fd(), &mut buf) {
+                Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => {}
                 Ok(0) | Err(_) => closed.push(i),
                 Ok(n) => {
                     if let Some(l) = log.as_deref_mut() {
                         let _ = l.write(*stream, &buf[..n]);
+                    }
+                    if !hub.clients.is_empty() {
+                        hub.broadcast(*stream, &buf[..n]);
                     }
                 }
             }
         }
         for i in closed.into_iter().rev() {
             pipes.remove(i);
+        }
+        if hub.listener.is_some() && ready.get(base).copied().unwrap_or(false) {
+            hub.accept();
+        }
+        if !hub.stdin_buf.is_empty() || hub.stdin_eof {
+            hub.flush_stdin();
         }
     }
     running.restore_signals();
@@ -497,5 +577,241 @@ fn remove_dir(dir: &Path, anonymous: &[std::path::PathBuf]) {
     crate::image::store::remove_any(dir);
     for v in anonymous {
         crate::image::store::remove_any(v);
+    }
+}
+
+/// The attach socket and the clients connected to it (see [`crate::container::attach`]); it
+/// outlives restarts, so clients stay attached across them.
+struct Hub {
+    listener: Option<std::os::unix::net::UnixListener>,
+    clients: Vec<Client>,
+    tty: bool,
+    interactive: bool,
+    /// The current run's stdin: the write end of its pipe (`-i`), or the pty master (`-it`).
+    stdin: Option<OwnedFd>,
+    /// Client input the container has not read yet.
+    stdin_buf: Vec<u8>,
+    /// A client ended its input: close the pipe once `stdin_buf` is written.
+    stdin_eof: bool,
+    /// The current run's pty master, for resizes.
+    pty: Option<OwnedFd>,
+    /// The socket's path, removed when the monitor ends.
+    path: std::path::PathBuf,
+}
+
+/// One `rl attach` connection.
+struct Client {
+    sock: std::os::unix::net::UnixStream,
+    /// Frames it has not read yet.
+    out: Vec<u8>,
+    input: attach::Decoder,
+}
+
+impl Client {
+    /// Write what it can without blocking; false when the client is gone or too far behind.
+    fn flush(&mut self) -> bool {
+        use std::io::Write as _;
+        while !self.out.is_empty() {
+            match (&self.sock).write(&self.out) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    self.out.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        self.out.len() <= attach::CLIENT_BUFFER
+    }
+}
+
+impl Hub {
+    fn new(
+        listener: Option<std::os::unix::net::UnixListener>,
+        created: &Created,
+        paths: &Paths,
+        id: &str,
+    ) -> Hub {
+        Hub {
+            path: attach::socket_dir(paths).join(attach::socket_name(id)),
+            listener,
+            clients: Vec::new(),
+            tty: created.tty,
+            interactive: created.interactive,
+            stdin: None,
+            stdin_buf: Vec::new(),
+            stdin_eof: false,
+            pty: None,
+        }
+    }
+
+    /// A new run: its stdin and pty (input meant for the last one is dropped).
+    fn set_run(&mut self, stdin: Option<OwnedFd>, pty: Option<OwnedFd>) {
+        self.stdin = stdin;
+        self.pty = pty;
+        self.stdin_buf.clear();
+        self.stdin_eof = false;
+    }
+
+    /// Whether client input should be read now (not while the container is behind on stdin).
+    fn wants_input(&self) -> bool {
+        self.stdin_buf.len() < attach::CLIENT_BUFFER
+    }
+
+    /// Take the connections waiting on the socket.
+    fn accept(&mut self) {
+        let Some(l) = self.listener.as_ref() else {
+            return;
+        };
+        while let Ok((sock, _)) = l.accept() {
+            if sock.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let mut flags = 0;
+            if self.tty {
+                flags |= attach::HELLO_TTY;
+            }
+            if self.interactive {
+                flags |= attach::HELLO_STDIN;
+            }
+            let mut c = Client {
+                sock,
+                out: attach::frame(attach::HELLO, &[flags]),
+                input: attach::Decoder::default(),
+            };
+            if c.flush() {
+                self.clients.push(c);
+            }
+        }
+    }
+
+    /// Send the container's output to every client; drop those that cannot keep up.
+    fn broadcast(&mut self, stream: Stream, bytes: &[u8]) {
+        let kind = match stream {
+            Stream::Stdout => attach::STDOUT,
+            Stream::Stderr => attach::STDERR,
+        };
+        self.clients.retain_mut(|c| {
+            attach::encode(&mut c.out, kind, bytes);
+            c.flush()
+        });
+    }
+
+    /// Read what client `i` sent and act on it; false when it is gone (or broke the protocol).
+    fn read_client(&mut self, i: usize, container: nix::unistd::Pid) -> bool {
+        use std::io::Read as _;
+        let mut buf = [0u8; 16 * 1024];
+        let n = match (&self.clients[i].sock).read(&mut buf) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                return true;
+            }
+            Err(_) => return false,
+        };
+        self.clients[i].input.feed(&buf[..n]);
+        loop {
+            let frame = match self.clients[i].input.next_frame() {
+                Ok(Some(f)) => f,
+                Ok(None) => return true,
+                Err(_) => return false,
+            };
+            match frame {
+                (attach::STDIN, bytes)
+                    if self.interactive && self.stdin.is_some() && !self.stdin_eof =>
+                {
+                    self.stdin_buf.extend_from_slice(&bytes);
+                }
+                (attach::STDIN_EOF, _) if self.interactive && !self.tty => self.stdin_eof = true,
+                (attach::RESIZE, p) => {
+                    if let (Some(pty), Some((rows, cols))) =
+                        (self.pty.as_ref(), attach::parse_resize(&p))
+                    {
+                        let w = rustix::termios::Winsize {
+                            ws_row: rows,
+                            ws_col: cols,
+                            ws_xpixel: 0,
+                            ws_ypixel: 0,
+                        };
+                        let _ = rustix::termios::tcsetwinsize(pty, w);
+                    }
+                }
+                (attach::SIGNAL, p) => {
+                    if let Some(sig) = attach::parse_i32(&p).and_then(|n| Signal::try_from(n).ok())
+                    {
+                        let _ = nix::sys::signal::kill(container, sig);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Write client input to the container's stdin without blocking; close the pipe after a
+    /// client's EOF.
+    fn flush_stdin(&mut self) {
+        let Some(fd) = self.stdin.as_ref() else {
+            self.stdin_buf = Vec::new();
+            return;
+        };
+        while !self.stdin_buf.is_empty() {
+            match nix::unistd::write(fd, &self.stdin_buf) {
+                Ok(n) => {
+                    self.stdin_buf.drain(..n);
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(nix::errno::Errno::EAGAIN) => return,
+                // The container closed its stdin: what is left cannot go anywhere.
+                Err(_) => {
+                    self.stdin_buf.clear();
+                    self.stdin = None;
+                    break;
+                }
+            }
+        }
+        // All written: give the memory back (a long-lived monitor keeps what it holds).
+        self.stdin_buf = Vec::new();
+        if self.stdin_eof && !self.tty {
+            self.stdin = None;
+        }
+    }
+
+    /// The container has ended for good: tell every client its exit code (waiting a moment
+    /// for slow readers), close the connections and remove the socket.
+    fn close(&mut self, code: i32) {
+        if self.listener.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        for c in &mut self.clients {
+            attach::encode(&mut c.out, attach::EXIT, &code.to_be_bytes());
+        }
+        while !self.clients.is_empty() && std::time::Instant::now() < deadline {
+            self.clients.retain_mut(|c| c.flush() && !c.out.is_empty());
+            if self.clients.is_empty() {
+                break;
+            }
+            let mut fds: Vec<PollFd> = self
+                .clients
+                .iter()
+                .map(|c| PollFd::new(c.sock.as_fd(), PollFlags::POLLOUT))
+                .collect();
+            let _ = poll(&mut fds, PollTimeout::from(100u16));
+        }
+        self.clients.clear();
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        if self.listener.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }

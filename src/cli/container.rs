@@ -7,8 +7,8 @@ use super::pending::Pending;
 /// Manage containers.
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommand {
-    /// Attach to a running container [not implemented yet]
-    Attach(Pending),
+    /// Attach to a running container's input and output (detached containers)
+    Attach(super::attach::AttachArgs),
     /// Create a new image from a container's changes
     Commit(super::commit::CommitArgs),
     /// Copy files between a container and the host [not implemented yet]

@@ -2,6 +2,7 @@
 //! and the single place where errors become exit statuses.
 
 pub mod archive;
+pub mod attach;
 pub mod build;
 pub mod commit;
 pub mod completion;
@@ -61,8 +62,8 @@ pub struct Cli {
 /// Every rl command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Attach to a running container [not implemented yet]
-    Attach(Pending),
+    /// Attach to a running container's input and output (detached containers)
+    Attach(attach::AttachArgs),
     /// Build an image from a Containerfile or Dockerfile
     Build(build::BuildArgs),
     /// Create a new image from a container's changes
@@ -244,6 +245,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::History(a) => image::run(ImageCommand::History(a)).unwrap_or(Ok(())),
         Command::Push(a) => image::run(ImageCommand::Push(a)).unwrap_or(Ok(())),
         Command::Run(a) => run::run(&a),
+        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => attach::attach(&a),
         Command::Create(a) => run::create_cmd(&a),
         Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => {
             if a.attach {

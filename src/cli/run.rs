@@ -1310,6 +1310,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         anonymous: volumes.anonymous,
         rm: a.rm,
         tty: a.tty,
+        interactive: a.interactive,
     })
 }
 
@@ -1338,6 +1339,10 @@ pub struct Created {
     pub rm: bool,
     /// `-t`.
     pub tty: bool,
+    /// `-i`: under a monitor, the container's stdin is a pipe (or the pty) that `rl attach`
+    /// clients write to.
+    #[serde(default)]
+    pub interactive: bool,
 }
 
 /// `rl run` in the foreground: create, then start attached.
@@ -1425,6 +1430,7 @@ fn start_attached(
         anonymous,
         rm,
         tty,
+        interactive: _,
     } = created;
     let console = if tty {
         Some(crate::runtime::console::Console::new()?)

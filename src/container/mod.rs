@@ -1,6 +1,7 @@
 //! Containers: records and directories under `$XDG_DATA_HOME/rl/containers/<id>/`, and what
 //! running one needs besides its spec (generated /etc files, the image's users).
 
+pub mod attach;
 pub mod health;
 pub mod logs;
 pub mod tree_tar;

@@ -5,6 +5,7 @@
 mod support;
 
 mod archive;
+mod attach;
 mod build;
 mod cli;
 mod commit;
