@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod logs;
+pub mod tree_tar;
 
 use std::fs;
 use std::io::Read;
