@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod completion;
 pub mod container;
+pub mod cp;
 pub mod events;
 pub mod exec;
 pub mod health;
@@ -70,8 +71,8 @@ pub enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
-    /// Copy files between a container and the host [not implemented yet]
-    Cp(Pending),
+    /// Copy files between a container and the host
+    Cp(cp::CpArgs),
     /// Create a container without starting it (prints its id)
     Create(Box<run::RunArgs>),
     /// Show the changes to a container's file system
@@ -80,8 +81,8 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Run a command in a running container
     Exec(exec::ExecArgs),
-    /// Export a container's file system as a tar archive [not implemented yet]
-    Export(Pending),
+    /// Export a container's file system as a tar archive
+    Export(cp::ExportArgs),
     /// Manage health checks
     #[command(subcommand)]
     Healthcheck(health::HealthcheckCommand),
@@ -279,6 +280,8 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => ops::diff(&a),
         Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => ops::stats(&a),
         Command::Unshare(a) => unshare::run(&a),
+        Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => cp::cp(&a),
+        Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => cp::export(&a),
         Command::Save(a) => image::run(ImageCommand::Save(a)).unwrap_or(Ok(())),
         Command::Load(a) => image::run(ImageCommand::Load(a)).unwrap_or(Ok(())),
         Command::Import(a) => image::run(ImageCommand::Import(a)).unwrap_or(Ok(())),

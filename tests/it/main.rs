@@ -6,6 +6,7 @@ mod support;
 
 mod archive;
 mod cli;
+mod cp;
 mod devcontainer;
 mod docs;
 mod images;
