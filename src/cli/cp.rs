@@ -294,9 +294,15 @@ fn mount_overlay(dir: &Path, bundle: &crate::runtime::Bundle, writable: bool) ->
 }
 
 /// Bind a stopped container's bind mounts and volumes (from its spec) into its mounted root.
-/// Mounts of the host's /dev, /sys and /proc are left out, and so are those whose destination
-/// is missing (the runtime would create it; a copy does not).
-fn bind_volumes(root: BorrowedFd<'_>, spec: &oci_spec::runtime::Spec, dir: &Path) -> Result<()> {
+/// Mounts of the host's /dev, /sys and /proc are left out. A missing mount point is made, as
+/// the runtime makes it when the container starts, when the root is `writable`; otherwise that
+/// mount is left out.
+fn bind_volumes(
+    root: BorrowedFd<'_>,
+    spec: &oci_spec::runtime::Spec,
+    dir: &Path,
+    writable: bool,
+) -> Result<()> {
     use nix::mount::MsFlags;
     for m in spec.mounts().iter().flatten() {
         let opts = m.options().clone().unwrap_or_default();
@@ -312,8 +318,13 @@ fn bind_volumes(root: BorrowedFd<'_>, spec: &oci_spec::runtime::Spec, dir: &Path
         if !is_bind || system(&src.to_string_lossy()) || system(&dest) || src.starts_with(dir) {
             continue;
         }
-        let Ok(target) = resolve(root, &dest, true) else {
-            continue;
+        let target = match resolve(root, &dest, true) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) if writable => match make_mount_point(root, &dest, src.is_dir()) {
+                Ok(fd) => fd,
+                Err(_) => continue,
+            },
+            Err(_) => continue,
         };
         let at = format!("/proc/self/fd/{}", target.as_raw_fd());
         let fail =
@@ -340,6 +351,41 @@ fn bind_volumes(root: BorrowedFd<'_>, spec: &oci_spec::runtime::Spec, dir: &Path
     Ok(())
 }
 
+/// Make a missing mount point inside `root`, one component at a time, each resolved inside it:
+/// directories (0755), and an empty file last unless `is_dir`.
+fn make_mount_point(
+    root: BorrowedFd<'_>,
+    dest: &str,
+    is_dir: bool,
+) -> std::result::Result<OwnedFd, Errno> {
+    let comps: Vec<&str> = dest.split('/').filter(|c| !c.is_empty()).collect();
+    let mut here = String::from("/");
+    for (i, c) in comps.iter().enumerate() {
+        let parent = resolve(root, &here, true)?;
+        let last = i + 1 == comps.len();
+        let made = if last && !is_dir {
+            rustix::fs::openat(
+                &parent,
+                *c,
+                OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o644),
+            )
+            .map(drop)
+        } else {
+            rustix::fs::mkdirat(&parent, *c, Mode::from_raw_mode(0o755))
+        };
+        match made {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(e) => return Err(e),
+        }
+        if !here.ends_with('/') {
+            here.push('/');
+        }
+        here.push_str(c);
+    }
+    resolve(root, dest, true)
+}
+
 /// Resolve `path` inside `root` (as if it were `/`), following a final symlink when `follow`.
 fn resolve(root: BorrowedFd<'_>, path: &str, follow: bool) -> std::result::Result<OwnedFd, Errno> {
     let rel = path.trim_start_matches('/');
@@ -364,8 +410,21 @@ struct Access {
     saved: Saved,
     /// Its `/` (`O_PATH`).
     root: OwnedFd,
+    /// A stopped container's mounted file system, unmounted (after `root` is closed) before
+    /// the lock goes.
+    _mounted: Option<Unmount>,
     /// Held while a stopped container's file system is mounted.
     _lock: Option<container::Lock>,
+}
+
+/// Unmounts a mount point when dropped, so that the overlay is gone (its upper directory free
+/// for the container to use) before the container's lock is released.
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+    }
 }
 
 /// The user namespace its files are owned in: the container's, or for a container in a nested
@@ -416,6 +475,7 @@ fn access(paths: &Paths, name: &str, writable: bool) -> Result<Access> {
         return Ok(Access {
             saved: Saved { rec, ..saved },
             root,
+            _mounted: None,
             _lock: None,
         });
     }
@@ -429,11 +489,12 @@ fn access(paths: &Paths, name: &str, writable: bool) -> Result<Access> {
     )
     .map_err(|e| Error::path("open", &rootfs, e.into()))?;
     if let Some(spec) = &saved.spec {
-        bind_volumes(root.as_fd(), spec, &saved.dir)?;
+        bind_volumes(root.as_fd(), spec, &saved.dir, writable)?;
     }
     Ok(Access {
         saved: Saved { rec, ..saved },
         root,
+        _mounted: Some(Unmount(rootfs)),
         _lock: Some(lock),
     })
 }

@@ -404,6 +404,10 @@ fn export_running_and_stopped_containers() {
         "proc",
         "dev",
         "sys",
+        "etc/hosts",
+        "etc/hostname",
+        "etc/resolv.conf",
+        "run/.containerenv",
     ] {
         assert!(n.iter().any(|x| x == want), "{want} missing: {n:?}");
     }
@@ -451,4 +455,62 @@ fn export_to_a_terminal_is_refused() {
         text.contains("Error: refusing to export to terminal. Use -o flag or redirect"),
         "{text}"
     );
+}
+
+#[test]
+fn copy_into_the_volumes_of_a_stopped_container() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    let vol = host_dir(&env, "vol");
+    let v = format!("{}:/vol", vol.display());
+    env.rl(&[
+        "create",
+        "--name",
+        "c",
+        "-v",
+        &v,
+        "-v",
+        "named:/named",
+        small(),
+        "true",
+    ])
+    .success();
+    let src = host_dir(&env, "src");
+    fs::write(src.join("file"), "data").unwrap();
+    chown_to_user(&env, &src.join("file"));
+    let f = format!("{}/file", src.display());
+    env.rl(&["cp", &f, "c:/vol/"]).success();
+    assert_eq!(fs::read_to_string(vol.join("file")).unwrap(), "data");
+    env.rl(&["cp", &f, "c:/named/"]).success();
+    let named = cp_stream(&env, "c:/named/file");
+    assert_eq!(member_data(&named, "file").as_deref(), Some("data"));
+    // Not in the container's own layer: the volume holds it.
+    let tar = {
+        let (code, out, err) = rl_raw(&env, &["export", "c"], None);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    assert!(
+        !names(&tar)
+            .iter()
+            .any(|n| n == "vol/file" || n == "named/file")
+    );
+}
+
+#[test]
+fn copy_into_a_stopped_keep_id_container() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&["create", "--name", "k", "--userns=keep-id", small(), "true"])
+        .success();
+    let src = host_dir(&env, "src");
+    fs::write(src.join("file"), "data").unwrap();
+    chown_to_user(&env, &src.join("file"));
+    env.rl(&["cp", &format!("{}/file", src.display()), "k:/"])
+        .success();
+    // The container's main user is the user (keep-id); ids in the stream are the container's.
+    let tar = cp_stream(&env, "k:/file");
+    assert_eq!(members(&tar)[0].1, u64::from(env.user.uid));
+    let tar = cp_stream(&env, "k:/etc/passwd");
+    assert_eq!(members(&tar)[0].1, 0);
 }
