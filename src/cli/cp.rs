@@ -864,6 +864,22 @@ mod tests {
     }
 
     #[test]
+    fn archive_takes_a_value_only_with_equals() {
+        use clap::Parser;
+        let parse = |args: &[&str]| match crate::cli::Cli::try_parse_from(args).unwrap().command {
+            Some(crate::cli::Command::Cp(a)) => (a.archive, a.src, a.dest),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            parse(&["rl", "cp", "-a", "/x", "c:/y"]),
+            (true, "/x".into(), "c:/y".into())
+        );
+        assert!(!parse(&["rl", "cp", "--archive=false", "-", "c:/y"]).0);
+        assert!(!parse(&["rl", "cp", "-a=false", "c:/y", "-"]).0);
+        assert!(parse(&["rl", "cp", "c:/y", "/z"]).0);
+    }
+
+    #[test]
     fn tails_and_names() {
         assert_eq!(tail_of("/etc/."), Tail::Contents);
         assert_eq!(tail_of("/etc/"), Tail::Slash);
