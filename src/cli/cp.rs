@@ -30,7 +30,7 @@ use crate::config::Paths;
 use crate::container::tree_tar::TreeTar;
 use crate::container::{self, Record};
 use crate::error::{Error, Result};
-use crate::image::extract::{IntoOptions, OwnerMap, check_archive, extract_into};
+use crate::image::extract::{ExtractError, IntoOptions, OwnerMap, check_archive, extract_into};
 use crate::userns::IdMapping;
 
 /// Options of `rl cp`.
@@ -780,8 +780,9 @@ fn copy_in(paths: &Paths, a: &CpArgs, src: &str, ctr: &str, path: &str) -> Resul
     Ok(())
 }
 
-/// Read a tar stream from standard input into an unnamed temporary file and check it (hostile
-/// names are refused before anything is written into the container).
+/// Read a tar stream (plain, gzip or zstd) from standard input into an unnamed temporary file,
+/// decompressed, and check it (hostile names are refused before anything is written into the
+/// container).
 fn spool_stdin() -> Result<File> {
     let tmp = std::env::temp_dir();
     let fd = rustix::fs::open(
@@ -791,18 +792,15 @@ fn spool_stdin() -> Result<File> {
     )
     .map_err(|e| Error::path("create a temporary file in", &tmp, e.into()))?;
     let mut file = File::from(fd);
-    std::io::copy(&mut std::io::stdin().lock(), &mut file)
-        .map_err(|e| Error::io("read standard input", e))?;
+    let mut input = crate::image::archive::decompressed(std::io::stdin().lock())?;
+    std::io::copy(&mut input, &mut file).map_err(|e| Error::io("read standard input", e))?;
     file.rewind().map_err(|e| Error::io("rewind", e))?;
-    let n = check_archive(&mut file).map_err(|e| {
-        Error::Msg(format!(
-            "source must be a tar archive when copying from stdin: {e}"
-        ))
-    })?;
-    if n == 0 {
-        return Err(Error::Msg(
-            "source must be a (compressed) tar archive when copying from stdin".into(),
-        ));
+    let not_tar =
+        || Error::Msg("source must be a (compressed) tar archive when copying from stdin".into());
+    match check_archive(&mut file) {
+        Ok(0) | Err(ExtractError::Archive { .. }) => return Err(not_tar()),
+        Ok(_) => {}
+        Err(e) => return Err(Error::Msg(e.to_string())),
     }
     file.rewind().map_err(|e| Error::io("rewind", e))?;
     Ok(file)

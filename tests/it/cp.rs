@@ -235,6 +235,19 @@ fn copy_into_a_stopped_container() {
     let tar = cp_stream(&env, "c:/d/fromtar");
     assert_eq!(member_data(&tar, "fromtar").as_deref(), Some("tar"));
     assert_eq!((members(&tar)[0].1, members(&tar)[0].2), (7, 8));
+    // Compressed, as podman takes it; not a tar at all: podman's error.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &good).unwrap();
+    let gz = gz.finish().unwrap();
+    let (code, _, err) = rl_raw(&env, &["cp", "-", "c:/"], Some(&gz));
+    assert_eq!(code, 0, "{err}");
+    assert!(!cp_stream(&env, "c:/fromtar").is_empty());
+    let (code, _, err) = rl_raw(&env, &["cp", "-", "c:/"], Some(b"not a tar\n"));
+    assert_eq!(code, 125);
+    assert_eq!(
+        err.trim(),
+        "Error: source must be a (compressed) tar archive when copying from stdin"
+    );
     // A hostile stream is refused before anything is written.
     let mut b = tar::Builder::new(Vec::new());
     let mut h = tar::Header::new_gnu();
