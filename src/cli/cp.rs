@@ -613,13 +613,21 @@ fn pipe_copy(
             };
             tt.write_fd(src.as_fd(), writer)
         });
-        let unpacked = extract_into(reader, into, opts);
+        let unpacked = extract_into(reader, into, opts).map_err(|e| Error::Msg(e.to_string()));
         let written = w
             .join()
             .map_err(|_| Error::Msg("the archive writer failed".into()))?;
-        written?;
-        unpacked.map_err(|e| Error::Msg(e.to_string()))?;
-        Ok(())
+        match (written, unpacked) {
+            (Ok(_), Ok(_)) => Ok(()),
+            // The reader gave up first: its error says why.
+            (Err(Error::Io { source, .. }), Err(u))
+                if source.kind() == std::io::ErrorKind::BrokenPipe =>
+            {
+                Err(u)
+            }
+            (Err(w), _) => Err(w),
+            (Ok(_), Err(u)) => Err(u),
+        }
     })
 }
 
@@ -676,8 +684,12 @@ fn copy_out(paths: &Paths, a: &CpArgs, ctr: &str, path: &str, dest: &str) -> Res
             skip: None,
             prefix,
         };
-        let out = std::io::stdout().lock();
-        match tt.write_fd(src.as_fd(), std::io::BufWriter::new(out)) {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = tt.write_fd(src.as_fd(), &mut out).and_then(|_| {
+            out.flush()
+                .map_err(|e| Error::io("write the tar archive", e))
+        });
+        match written {
             Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {}
             other => {
                 other?;
