@@ -592,6 +592,15 @@ fn landing(
     })
 }
 
+/// An unpacking error in cp's words (the extractor speaks of layers).
+fn extract_error(e: &ExtractError) -> Error {
+    Error::Msg(match e {
+        ExtractError::Entry { path, op, source } => format!("copy {path}: {op}: {source}"),
+        ExtractError::Invalid { path, reason } => format!("copy {path}: {reason}"),
+        other => format!("copy: {other}"),
+    })
+}
+
 /// Write the tree at `src` (an open descriptor) as a tar stream on one thread and unpack it
 /// into `into` on this one.
 fn pipe_copy(
@@ -613,7 +622,7 @@ fn pipe_copy(
             };
             tt.write_fd(src.as_fd(), writer)
         });
-        let unpacked = extract_into(reader, into, opts).map_err(|e| Error::Msg(e.to_string()));
+        let unpacked = extract_into(reader, into, opts).map_err(|e| extract_error(&e));
         let written = w
             .join()
             .map_err(|_| Error::Msg("the archive writer failed".into()))?;
@@ -760,7 +769,7 @@ fn copy_in(paths: &Paths, a: &CpArgs, src: &str, ctr: &str, path: &str) -> Resul
                 "destination \"{path}\" must be a directory when copying from stdin"
             )));
         }
-        extract_into(file, dir, &opts).map_err(|e| Error::Msg(e.to_string()))?;
+        extract_into(file, dir, &opts).map_err(|e| extract_error(&e))?;
         copy_event(paths, &acc.saved.rec);
         return Ok(());
     }
@@ -812,7 +821,7 @@ fn spool_stdin() -> Result<File> {
     match check_archive(&mut file) {
         Ok(0) | Err(ExtractError::Archive { .. }) => return Err(not_tar()),
         Ok(_) => {}
-        Err(e) => return Err(Error::Msg(e.to_string())),
+        Err(e) => return Err(extract_error(&e)),
     }
     file.rewind().map_err(|e| Error::io("rewind", e))?;
     Ok(file)
