@@ -26,17 +26,17 @@ end
 
 complete -c rl -n "__fish_rl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rl -n "__fish_rl_needs_command" -s V -l version -d 'Print version'
-complete -c rl -n "__fish_rl_needs_command" -f -a "attach" -d 'Attach to a running container [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "attach" -d 'Attach to a running container\'s input and output (detached containers)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "build" -d 'Build an image from a Containerfile or Dockerfile'
 complete -c rl -n "__fish_rl_needs_command" -f -a "commit" -d 'Create a new image from a container\'s changes'
 complete -c rl -n "__fish_rl_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "container" -d 'Manage containers'
-complete -c rl -n "__fish_rl_needs_command" -f -a "cp" -d 'Copy files between a container and the host [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "cp" -d 'Copy files between a container and the host'
 complete -c rl -n "__fish_rl_needs_command" -f -a "create" -d 'Create a container without starting it (prints its id)'
 complete -c rl -n "__fish_rl_needs_command" -f -a "diff" -d 'Show the changes to a container\'s file system'
 complete -c rl -n "__fish_rl_needs_command" -f -a "events" -d 'Show events from rl\'s event log'
 complete -c rl -n "__fish_rl_needs_command" -f -a "exec" -d 'Run a command in a running container'
-complete -c rl -n "__fish_rl_needs_command" -f -a "export" -d 'Export a container\'s file system as a tar archive [not implemented yet]'
+complete -c rl -n "__fish_rl_needs_command" -f -a "export" -d 'Export a container\'s file system as a tar archive'
 complete -c rl -n "__fish_rl_needs_command" -f -a "healthcheck" -d 'Manage health checks'
 complete -c rl -n "__fish_rl_needs_command" -f -a "history" -d 'Show the history of an image'
 complete -c rl -n "__fish_rl_needs_command" -f -a "image" -d 'Manage images'
@@ -73,6 +73,10 @@ complete -c rl -n "__fish_rl_needs_command" -f -a "untag" -d 'Remove names from 
 complete -c rl -n "__fish_rl_needs_command" -f -a "version" -d 'Show rl\'s version'
 complete -c rl -n "__fish_rl_needs_command" -f -a "volume" -d 'Manage volumes'
 complete -c rl -n "__fish_rl_needs_command" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
+complete -c rl -n "__fish_rl_using_subcommand attach" -l detach-keys -d 'Key sequence that detaches: comma-separated keys, each a character or ctrl-<value> with a letter or one of @ [ \\ ] ^ _ ("" disables detaching)' -r
+complete -c rl -n "__fish_rl_using_subcommand attach" -l sig-proxy -d 'Pass signals received by rl to the container (without a pseudo-terminal)' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand attach" -l no-stdin -d 'Do not pass standard input to the container (output only)'
 complete -c rl -n "__fish_rl_using_subcommand attach" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand build" -s t -l tag -d 'Name the image (repeatable)' -r
 complete -c rl -n "__fish_rl_using_subcommand build" -s f -l file -d 'The Containerfile (default: Containerfile, else Dockerfile, in the context); `-` for stdin' -r -F
@@ -98,13 +102,13 @@ complete -c rl -n "__fish_rl_using_subcommand commit" -s q -l quiet -d 'Print no
 complete -c rl -n "__fish_rl_using_subcommand commit" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "attach" -d 'Attach to a running container [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "attach" -d 'Attach to a running container\'s input and output (detached containers)'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "commit" -d 'Create a new image from a container\'s changes'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "cp" -d 'Copy files between a container and the host [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "cp" -d 'Copy files between a container and the host'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "create" -d 'Create a container without starting it (prints its id)'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "diff" -d 'Show the changes to a container\'s file system'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "exec" -d 'Run a command in a running container'
-complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "export" -d 'Export a container\'s file system as a tar archive [not implemented yet]'
+complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "export" -d 'Export a container\'s file system as a tar archive'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "inspect" -d 'Display detailed information on containers'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "kill" -d 'Kill running containers with a signal'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "logs" -d 'Fetch the logs of a container'
@@ -124,6 +128,10 @@ complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_sub
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "top" -d 'Show the processes of a container'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "unpause" -d 'Unpause containers'
 complete -c rl -n "__fish_rl_using_subcommand container; and not __fish_seen_subcommand_from attach commit cp create diff exec export inspect kill logs ls ps list pause port prune rename restart rm run start stats stop top unpause wait" -f -a "wait" -d 'Wait for containers to stop and print their exit codes'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from attach" -l detach-keys -d 'Key sequence that detaches: comma-separated keys, each a character or ctrl-<value> with a letter or one of @ [ \\ ] ^ _ ("" disables detaching)' -r
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from attach" -l sig-proxy -d 'Pass signals received by rl to the container (without a pseudo-terminal)' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from attach" -l no-stdin -d 'Do not pass standard input to the container (output only)'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s a -l author -d 'The author of the image' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s c -l change -d 'A Dockerfile instruction applied to the image\'s config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR); repeatable' -r
@@ -133,6 +141,10 @@ false\t''"
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s f -l format -d 'Image format: oci (default) or docker (accepted; rl stores OCI images)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s q -l quiet -d 'Print nothing but the image id'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from commit" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from cp" -s a -l archive -d 'Give copied files to the container\'s main user (--archive=false: keep the source\'s ids)' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from cp" -s L -l follow-link -d 'Follow a symlink at the end of the source path'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from cp" -s q -l quiet -d 'Print nothing (rl prints nothing on success anyway)'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from cp" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
@@ -206,6 +218,7 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Run the command in the background'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -l privileged -d 'Give the command every capability'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from export" -s o -l output -d 'Write the tar archive to this file (default: standard output, never a terminal)' -r -F
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output format: json (default), or a Go template applied to each object' -r
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from inspect" -s t -l type -d 'What to look for: container, image, volume, network, or all (in that order)' -r
@@ -364,6 +377,10 @@ complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcomm
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from unpause" -s a -l all -d 'Every running container (`pause`) or every paused one (`unpause`)'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from unpause" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand cp" -s a -l archive -d 'Give copied files to the container\'s main user (--archive=false: keep the source\'s ids)' -r -f -a "true\t''
+false\t''"
+complete -c rl -n "__fish_rl_using_subcommand cp" -s L -l follow-link -d 'Follow a symlink at the end of the source path'
+complete -c rl -n "__fish_rl_using_subcommand cp" -s q -l quiet -d 'Print nothing (rl prints nothing on success anyway)'
 complete -c rl -n "__fish_rl_using_subcommand cp" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand create" -s a -l attach -d 'Attach only these streams in the foreground: STDIN, STDOUT, STDERR (default: all)' -r
 complete -c rl -n "__fish_rl_using_subcommand create" -l log-driver -d 'Where the container\'s output goes: k8s-file (the default; json-file is taken as it) or none' -r
@@ -446,6 +463,7 @@ complete -c rl -n "__fish_rl_using_subcommand exec" -s t -l tty -d 'Allocate a p
 complete -c rl -n "__fish_rl_using_subcommand exec" -s d -l detach -d 'Run the command in the background'
 complete -c rl -n "__fish_rl_using_subcommand exec" -l privileged -d 'Give the command every capability'
 complete -c rl -n "__fish_rl_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand export" -s o -l output -d 'Write the tar archive to this file (default: standard output, never a terminal)' -r -F
 complete -c rl -n "__fish_rl_using_subcommand export" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand healthcheck; and not __fish_seen_subcommand_from run" -f -a "run" -d 'Run a container\'s health check once (exit 0: it passed, 1: it failed)'

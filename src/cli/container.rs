@@ -2,7 +2,6 @@
 
 use clap::Subcommand;
 
-use super::pending::Pending;
 
 /// Manage containers.
 #[derive(Debug, Subcommand)]
@@ -11,16 +10,16 @@ pub enum ContainerCommand {
     Attach(super::attach::AttachArgs),
     /// Create a new image from a container's changes
     Commit(super::commit::CommitArgs),
-    /// Copy files between a container and the host [not implemented yet]
-    Cp(Pending),
+    /// Copy files between a container and the host
+    Cp(super::cp::CpArgs),
     /// Create a container without starting it (prints its id)
     Create(Box<super::run::RunArgs>),
     /// Show the changes to a container's file system
     Diff(super::ops::DiffArgs),
     /// Run a command in a running container
     Exec(super::exec::ExecArgs),
-    /// Export a container's file system as a tar archive [not implemented yet]
-    Export(Pending),
+    /// Export a container's file system as a tar archive
+    Export(super::cp::ExportArgs),
     /// Display detailed information on containers
     Inspect(super::inspect::InspectArgs),
     /// Kill running containers with a signal

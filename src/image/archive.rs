@@ -78,7 +78,9 @@ fn sniff(prefix: &[u8]) -> Result<Compression> {
 }
 
 /// A reader, decompressed as its first bytes say.
-fn decompressed<R: Read>(mut r: R) -> Result<Decoded<io::Chain<io::Cursor<Vec<u8>>, R>>> {
+pub(crate) fn decompressed<R: Read>(
+    mut r: R,
+) -> Result<Decoded<io::Chain<io::Cursor<Vec<u8>>, R>>> {
     let mut prefix = Vec::with_capacity(4);
     (&mut r)
         .take(4)

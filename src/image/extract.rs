@@ -100,6 +100,28 @@ pub struct ExtractOptions {
     pub chown: bool,
 }
 
+/// How [`extract_into`] unpacks into a directory that may already hold files (`rl cp`): `.wh.`
+/// names are ordinary names (no whiteouts are made), an existing directory is never replaced by
+/// a non-directory (an error instead), and owners can be translated.
+#[derive(Debug, Clone, Default)]
+pub struct IntoOptions {
+    /// Set owners with fchownat (as [`ExtractOptions::chown`]).
+    pub chown: bool,
+    /// Translate the archive's owners (uid, gid) before they are applied.
+    pub owners: Option<OwnerMap>,
+}
+
+/// An owner translation for [`IntoOptions::owners`]: the archive's (uid, gid) → the owner
+/// given to the entry.
+#[derive(Clone)]
+pub struct OwnerMap(pub std::sync::Arc<dyn Fn(u32, u32) -> (u32, u32) + Send + Sync>);
+
+impl std::fmt::Debug for OwnerMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OwnerMap(..)")
+    }
+}
+
 /// What [`extract_layer`] did.
 #[derive(Debug, Default, Clone)]
 pub struct ExtractStats {
@@ -181,7 +203,25 @@ pub fn extract_layer(
         path: dest.to_path_buf(),
         source: e.into(),
     })?;
-    let mut ex = Extractor::new(root, opts);
+    run(tar, Extractor::new(root, opts))
+}
+
+/// Unpack a tar stream into a directory already open as `root` (any open mode, `O_PATH`
+/// included) that may hold files already, as [`IntoOptions`] says; everything is resolved
+/// inside `root`, with the same defences as [`extract_layer`].
+pub fn extract_into(
+    tar: impl Read,
+    root: OwnedFd,
+    into: &IntoOptions,
+) -> Result<ExtractStats, ExtractError> {
+    let opts = ExtractOptions { chown: into.chown };
+    let mut ex = Extractor::new(root, &opts);
+    ex.plain = true;
+    ex.owners = into.owners.clone();
+    run(tar, ex)
+}
+
+fn run(tar: impl Read, mut ex: Extractor<'_>) -> Result<ExtractStats, ExtractError> {
     let mut archive = tar::Archive::new(tar);
     {
         let entries = archive
@@ -198,6 +238,65 @@ pub fn extract_layer(
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(|e| ex.archive_error("read end of archive", e))?;
     Ok(ex.stats)
+}
+
+/// Read a whole tar stream and check what [`extract_into`] would refuse before anything is
+/// written: names (and hard link targets) that escape the root, contain NUL or are too long,
+/// and unsupported entry types. Returns how many members it has.
+pub fn check_archive(tar: impl Read) -> Result<u64, ExtractError> {
+    let mut archive = tar::Archive::new(tar);
+    let mut count = 0;
+    let mut norm = Vec::new();
+    let entries = archive.entries().map_err(|e| ExtractError::Archive {
+        context: "read header".into(),
+        source: e,
+    })?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| ExtractError::Archive {
+            context: format!("read header after {count} entries"),
+            source: e,
+        })?;
+        let kind = entry.header().entry_type();
+        if kind.is_pax_global_extensions() {
+            continue;
+        }
+        count += 1;
+        let raw = entry.path_bytes().into_owned();
+        let bad = |reason: String| ExtractError::Invalid {
+            path: lossy(&raw),
+            reason,
+        };
+        normalize(&raw, &mut norm).map_err(|r| bad(r.to_string()))?;
+        use tar::EntryType as T;
+        match kind {
+            T::Regular
+            | T::Continuous
+            | T::GNUSparse
+            | T::Directory
+            | T::Symlink
+            | T::Char
+            | T::Block
+            | T::Fifo => {}
+            T::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| bad("hard link without a target".into()))?;
+                normalize(&target, &mut norm)
+                    .map_err(|r| bad(format!("hard link target {}: {r}", lossy(&target))))?;
+            }
+            other => {
+                return Err(bad(format!(
+                    "unsupported entry type {:?}",
+                    char::from(other.as_byte())
+                )));
+            }
+        }
+        io::copy(&mut entry, &mut io::sink()).map_err(|e| ExtractError::Archive {
+            context: format!("read data of {}", lossy(&raw)),
+            source: e,
+        })?;
+    }
+    Ok(count)
 }
 
 /// Linux `PATH_MAX`: longer names cannot be resolved by one system call anyway.
@@ -370,6 +469,10 @@ struct Extractor<'o> {
     /// Formatting buffer for `user.rl.owner`.
     owner: String,
     dirs: Vec<PendingDir>,
+    /// [`extract_into`]: no whiteouts, no directory replaced by a non-directory.
+    plain: bool,
+    /// [`IntoOptions::owners`].
+    owners: Option<OwnerMap>,
 }
 
 impl std::fmt::Debug for Extractor<'_> {
@@ -394,6 +497,8 @@ impl<'o> Extractor<'o> {
             buf: Vec::new(),
             owner: String::new(),
             dirs: Vec::new(),
+            plain: false,
+            owners: None,
         }
     }
 
@@ -429,6 +534,9 @@ impl<'o> Extractor<'o> {
         let mut meta = header_meta(entry.header()).map_err(|f| f.at(&self.path))?;
         self.read_pax(entry, &mut meta)
             .map_err(|f| f.at(&self.path))?;
+        if let Some(map) = &self.owners {
+            (meta.uid, meta.gid) = (map.0)(meta.uid, meta.gid);
+        }
 
         let path = mem::take(&mut self.path);
         let result = self.apply(entry, &path, kind, is_dir, meta);
@@ -481,7 +589,9 @@ impl<'o> Extractor<'o> {
             };
         }
         let (parent, name) = split(path);
-        if let Some(target) = name.strip_prefix(WHITEOUT_PREFIX) {
+        if !self.plain
+            && let Some(target) = name.strip_prefix(WHITEOUT_PREFIX)
+        {
             return self.whiteout(parent, name, target, meta);
         }
         if is_dir {
@@ -655,6 +765,9 @@ impl<'o> Extractor<'o> {
         self.cache.clear();
         match fs::unlinkat(pfd, name, AtFlags::empty()) {
             Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(Errno::ISDIR) if self.plain => {
+                Err(invalid("cannot overwrite a directory with a non-directory"))
+            }
             Err(Errno::ISDIR) => {
                 let mut gone = Vec::new();
                 remove_tree(pfd, name, &mut gone).op("remove existing directory")?;
@@ -2160,5 +2273,81 @@ mod tests {
                 times[1],
             );
         }
+    }
+
+    fn open_dest(sb: &Sandbox) -> OwnedFd {
+        fs::open(
+            &sb.dest,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn extract_into_keeps_existing_files_and_whiteout_names() {
+        let sb = Sandbox::new();
+        sfs::create_dir(sb.p("d")).unwrap();
+        sfs::write(sb.p("d/old"), b"old").unwrap();
+        sfs::write(sb.p("file"), b"was").unwrap();
+        std::os::unix::fs::symlink("../../outside", sb.p("esc")).unwrap();
+        let tar = Layer::new()
+            .dir("d", 0o750)
+            .file("d/.wh.old", b"literal")
+            .file("d/new", b"new")
+            .file("file", b"now")
+            .build();
+        let can = can_chown();
+        let opts = IntoOptions {
+            chown: can,
+            owners: Some(OwnerMap(std::sync::Arc::new(|u, g| (u + 1000, g + 1000)))),
+        };
+        extract_into(&tar[..], open_dest(&sb), &opts).unwrap();
+        assert_eq!(sfs::read(sb.p("d/old")).unwrap(), b"old");
+        assert_eq!(sfs::read(sb.p("d/.wh.old")).unwrap(), b"literal");
+        assert_eq!(sfs::read(sb.p("d/new")).unwrap(), b"new");
+        assert_eq!(sfs::read(sb.p("file")).unwrap(), b"now");
+        assert_eq!(meta(&sb.p("d")).mode() & 0o7777, 0o750);
+        if can {
+            assert_eq!(meta(&sb.p("d/new")).uid(), 1000);
+        }
+        // A symlink already there leads nowhere outside.
+        let evil = Layer::new().file("esc/canary", b"evil").build();
+        assert!(extract_into(&evil[..], open_dest(&sb), &opts).is_err());
+        sb.assert_outside_untouched();
+    }
+
+    #[test]
+    fn extract_into_never_replaces_a_directory_with_a_file() {
+        let sb = Sandbox::new();
+        sfs::create_dir_all(sb.p("d/sub")).unwrap();
+        sfs::write(sb.p("d/sub/keep"), b"k").unwrap();
+        let tar = Layer::new().file("d/sub", b"x").build();
+        let err = extract_into(&tar[..], open_dest(&sb), &IntoOptions::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot overwrite a directory"),
+            "{err}"
+        );
+        assert_eq!(sfs::read(sb.p("d/sub/keep")).unwrap(), b"k");
+    }
+
+    #[test]
+    fn check_archive_refuses_escaping_names_before_anything_is_written() {
+        let good = Layer::new().dir("a", 0o755).file("a/b", b"x").build();
+        assert_eq!(check_archive(&good[..]).unwrap(), 2);
+        let bad = Layer::new()
+            .file("ok", b"x")
+            .raw(T::Regular, b"../../evil", b"", b"x")
+            .build();
+        assert!(
+            check_archive(&bad[..])
+                .unwrap_err()
+                .to_string()
+                .contains("escapes")
+        );
+        let bad_link = Layer::new()
+            .raw(T::Link, b"l", b"../../../etc/shadow", b"")
+            .build();
+        assert!(check_archive(&bad_link[..]).is_err());
     }
 }

@@ -193,6 +193,21 @@ impl Drop for NsChild {
     }
 }
 
+/// The parent of the user namespace open as `ns` (`NS_GET_PARENT`), as a new descriptor.
+pub fn userns_parent(ns: std::os::fd::BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // NS_GET_PARENT is _IO(0xb7, 0x2).
+    const NS_GET_PARENT: libc::c_ulong = 0xb702;
+    // SAFETY: `ns` is an open descriptor for the whole call; this ioctl takes no argument and
+    // returns a new descriptor or -1.
+    let fd = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_PARENT as _) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the ioctl returned a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// The length of extended attribute `name` of `path` (following symlinks), or None when it is
 /// absent or unreadable.
 pub fn xattr_len(path: &std::path::Path, name: &str) -> Option<usize> {

@@ -77,23 +77,6 @@ fn help_goes_to_stdout_and_succeeds() {
 }
 
 #[test]
-fn unbuilt_commands_exit_125_not_implemented() {
-    let env = TestEnv::new();
-    for args in [
-        &["cp", "web:/a", "b"][..],
-        &["export", "web"],
-    ] {
-        let name = if matches!(args[0], "cp" | "export") {
-            args[0].to_string()
-        } else {
-            format!("{} {}", args[0], args[1])
-        };
-        env.rl(args)
-            .fails_with(125, &format!("`rl {name}` is not implemented yet"));
-    }
-}
-
-#[test]
 fn bad_format_template_is_a_clear_error() {
     let env = TestEnv::new();
     let out = env.rl(&["version", "--format", "{{.Client.Version"]);

@@ -9,6 +9,7 @@ mod attach;
 mod build;
 mod cli;
 mod commit;
+mod cp;
 mod devcontainer;
 mod docs;
 mod images;
