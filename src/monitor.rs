@@ -89,9 +89,20 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
     } else {
         None
     };
+    // A container in a user namespace nested in rl's is started from inside that namespace,
+    // which this process cannot leave: its restarts are a fresh monitor's (see Restarter).
+    let mut restarter =
+        if created.bundle.nested_userns.is_some() && !record.restart_policy.is_empty() {
+            Some(Restarter::fork(id, status)?)
+        } else {
+            None
+        };
     // `rl attach` connects here; a monitor that cannot offer it still runs the container.
     let mut hub = Hub::new(attach::listen(&paths, id).ok(), &created, &paths, id);
-    let mut restarts = 0u32;
+    let mut restarts = std::env::var(RESTARTS)
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
     loop {
         let console = if created.tty {
             Some(crate::runtime::console::Console::new()?)
@@ -227,6 +238,74 @@ fn monitor(id: &str, status: &mut Option<std::fs::File>) -> Result<()> {
             return Ok(());
         }
         restarts = restarts.saturating_add(1);
+        if let Some(r) = restarter.take() {
+            hub.close(code);
+            return r.hand_over(&paths, id, restarts);
+        }
+    }
+}
+
+/// The environment variable that tells a monitor how many restarts came before it.
+const RESTARTS: &str = "RL_MONITOR_RESTARTS";
+
+/// A child of the monitor that stays in rl's user namespace, blocked on a pipe: asked to, it
+/// executes a new monitor for the container (same pid, so the record names a live monitor
+/// throughout); when the monitor ends without asking, it ends too.
+struct Restarter {
+    pid: nix::unistd::Pid,
+    ask: std::fs::File,
+}
+
+impl Restarter {
+    fn fork(id: &str, status: &mut Option<std::fs::File>) -> Result<Restarter> {
+        use std::io::Read;
+        use std::os::unix::process::CommandExt;
+        let (r, w) = crate::runtime::pipe()?;
+        let exe = std::env::current_exe().map_err(|e| Error::io("find the rl binary", e))?;
+        let mut ends = (Some(r), Some(w));
+        let pid = crate::runtime::sys::fork_into(|| {
+            // The CLI waits for the end of the status pipe: this process must not hold it.
+            drop(status.take());
+            drop(ends.1.take());
+            let Some(r) = ends.0.take() else {
+                return 1;
+            };
+            let mut text = String::new();
+            let _ = std::fs::File::from(r).read_to_string(&mut text);
+            if text.is_empty() {
+                return 0;
+            }
+            let e = std::process::Command::new(&exe)
+                .arg("__monitor")
+                .arg(id)
+                .env(RESTARTS, text.trim())
+                .env_remove(STATUS_FD)
+                .exec();
+            eprintln!("rl: restart the monitor: {e}");
+            1
+        })
+        .map_err(|e| Error::io("fork the restarter", e))?;
+        drop(ends.0.take());
+        let ask = ends
+            .1
+            .take()
+            .map(std::fs::File::from)
+            .ok_or_else(|| Error::Msg("the restarter's pipe is gone".into()))?;
+        Ok(Restarter { pid, ask })
+    }
+
+    /// Make the restarter the container's monitor, and let it start the container again.
+    fn hand_over(mut self, paths: &Paths, id: &str, restarts: u32) -> Result<()> {
+        {
+            let _lock = container::lock(paths, id)?;
+            let mut rec = container::load(paths, id)?;
+            rec.monitor_pid = Some(self.pid.as_raw());
+            rec.monitor_start = container::process_start(self.pid.as_raw());
+            container::save(&container::dir(paths, id), &rec)?;
+        }
+        self.ask
+            .write_all(restarts.to_string().as_bytes())
+            .map_err(|e| Error::io("ask for a restart", e))
     }
 }
 

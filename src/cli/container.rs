@@ -2,7 +2,6 @@
 
 use clap::Subcommand;
 
-
 /// Manage containers.
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommand {

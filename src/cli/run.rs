@@ -479,7 +479,7 @@ fn host_devices() -> Vec<String> {
 }
 
 /// `--restart`: the policy's name (empty for `no`) and its retry limit.
-fn restart_policy(a: &RunArgs, nested: bool) -> Result<(String, u32)> {
+fn restart_policy(a: &RunArgs) -> Result<(String, u32)> {
     let Some(p) = a.restart.as_deref() else {
         return Ok((String::new(), 0));
     };
@@ -503,11 +503,6 @@ fn restart_policy(a: &RunArgs, nested: bool) -> Result<(String, u32)> {
         return Err(Error::Usage(
             "--restart and --rm cannot be combined (a removed container cannot be restarted)"
                 .into(),
-        ));
-    }
-    if nested {
-        return Err(Error::Msg(
-            "--restart is not supported with --userns=keep-id or --uidmap yet".into(),
         ));
     }
     Ok((name.to_string(), max))
@@ -1233,7 +1228,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         }
     }
     let (log_driver, log_max_size) = log_options(a)?;
-    let (restart_policy, restart_max) = restart_policy(a, nested.is_some())?;
+    let (restart_policy, restart_max) = restart_policy(a)?;
     let health = container::health::config(
         config.config.as_ref().and_then(|c| c.healthcheck.as_ref()),
         &container::health::HealthFlags {

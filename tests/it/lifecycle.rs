@@ -668,3 +668,54 @@ fn system_df_and_prune() {
     env.rl(&["system", "prune", "-f", "-a"]).success();
     assert_eq!(env.rl(&["images", "-q"]).success().out(), "");
 }
+
+#[test]
+fn restart_policies_in_a_nested_user_namespace() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "nested",
+        "--userns=keep-id",
+        "--restart",
+        "on-failure:2",
+        small(),
+        "sh",
+        "-c",
+        "id -u; exit 1",
+    ])
+    .success();
+    assert!(wait_until(Duration::from_secs(10), || {
+        state(&env, "nested")["state"] == "exited"
+    }));
+    let rec = state(&env, "nested");
+    assert_eq!(rec["restartCount"], 2, "{rec}");
+    assert_eq!(rec["exitCode"], 1, "{rec}");
+    let logs = env.rl(&["logs", "nested"]);
+    let uid = env.user.uid.to_string();
+    assert_eq!(logs.success().stdout, format!("{uid}\n{uid}\n{uid}\n"));
+    // `always` keeps it running until it is stopped; the stop is not undone.
+    env.rl(&[
+        "run",
+        "-d",
+        "--name",
+        "always",
+        "--userns=keep-id",
+        "--restart",
+        "always",
+        small(),
+        "sh",
+        "-c",
+        "sleep 0.2; exit 3",
+    ])
+    .success();
+    assert!(wait_until(Duration::from_secs(10), || {
+        state(&env, "always")["restartCount"].as_u64().unwrap_or(0) >= 2
+    }));
+    env.rl(&["stop", "-t", "0", "always"]).success();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(state(&env, "always")["state"], "exited");
+    env.rl(&["rm", "-f", "nested", "always"]).success();
+}
