@@ -491,6 +491,7 @@ fn wait(
     };
     let mut buf = vec![0u8; 64 * 1024];
     let mut status = None;
+    let mut settled = false;
     loop {
         if status.is_none() {
             status = crate::runtime::reaped(running.pid).ok().flatten();
@@ -533,6 +534,13 @@ fn wait(
                 u16::try_from(h.until_next().as_millis().min(60_000)).unwrap_or(60_000),
             )
         } else {
+            // The first wait with nothing scheduled: give back the file pages touched since
+            // the start (fault-around maps them 64 KiB at a time), once, so an idle monitor
+            // keeps only what its loop touches again.
+            if !settled {
+                settled = true;
+                crate::runtime::sys::drop_clean_file_pages();
+            }
             PollTimeout::NONE
         };
         let n = match poll(&mut fds, timeout) {
