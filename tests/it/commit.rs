@@ -197,3 +197,45 @@ fn commit_bad_input() {
         images.out()
     );
 }
+
+#[test]
+fn a_committed_image_pushes_and_pulls_back() {
+    let env = TestEnv::new();
+    let p = pushed();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&[
+        "run",
+        "--name",
+        "maker",
+        small(),
+        "sh",
+        "-c",
+        "echo pushed > /made; rm /etc/group",
+    ])
+    .success();
+    env.rl(&[
+        "commit",
+        "-q",
+        "-c",
+        "CMD [\"cat\", \"/made\"]",
+        "maker",
+        "mine:1",
+    ])
+    .success();
+    let dest = format!("{}/rl-test/committed:1", p.host);
+    env.rl(&["push", "mine:1", &dest]).success();
+    env.rl(&["rm", "maker"]).success();
+    env.rl(&["rmi", "mine:1"]).success();
+    env.rl(&["pull", "-q", &dest]).success();
+    let out = env.rl(&["run", "--rm", &dest]);
+    assert_eq!(out.success().stdout, "pushed\n");
+    let out = env.rl(&[
+        "run",
+        "--rm",
+        &dest,
+        "sh",
+        "-c",
+        "test -e /etc/group || echo gone",
+    ]);
+    assert_eq!(out.success().stdout, "gone\n");
+}
