@@ -6,6 +6,7 @@ mod support;
 
 mod archive;
 mod build;
+mod build_conformance;
 mod cli;
 mod commit;
 mod devcontainer;
