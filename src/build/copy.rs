@@ -634,6 +634,112 @@ mod tests {
     }
 
     #[test]
+    fn symlinks_resolve_inside_the_root() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("dir")).unwrap();
+        std::fs::write(d.path().join("dir/f"), "x").unwrap();
+        std::os::unix::fs::symlink("/dir", d.path().join("abs")).unwrap();
+        std::os::unix::fs::symlink("../../../dir/f", d.path().join("dir/up")).unwrap();
+        std::os::unix::fs::symlink("loop", d.path().join("loop")).unwrap();
+        assert_eq!(resolve(d.path(), "abs/f").unwrap(), "dir/f");
+        assert_eq!(resolve(d.path(), "dir/up").unwrap(), "dir/f");
+        assert!(resolve(d.path(), "loop").is_err());
+        let names = |v: Vec<Item>| v.into_iter().map(|i| i.dest).collect::<Vec<_>>();
+        let followed = plan(d.path(), &["abs".into()], "/x", false, None).unwrap();
+        assert_eq!(names(followed), ["x", "x/f", "x/up"]);
+    }
+
+    #[test]
+    fn archives_are_rerooted_and_never_escape() {
+        let d = tempfile::tempdir().unwrap();
+        let tar_path = d.path().join("a.tar");
+        {
+            let mut b = tar::Builder::new(std::fs::File::create(&tar_path).unwrap());
+            for (name, body) in [("ok/f", "1"), ("evil", "2"), (".wh.hidden", "3")] {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(1);
+                h.set_mode(0o640);
+                h.set_entry_type(tar::EntryType::Regular);
+                b.append_data(&mut h, name, body.as_bytes()).unwrap();
+            }
+            // A name with `..` (set raw: the tar crate refuses to write it).
+            let mut h = tar::Header::new_old();
+            h.as_old_mut().name[..14].copy_from_slice(b"../../../x/esc");
+            h.set_size(1);
+            h.set_mode(0o600);
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_cksum();
+            b.append(&h, "4".as_bytes()).unwrap();
+            b.finish().unwrap();
+        }
+        assert_eq!(is_archive(&tar_path), Ok(true));
+        std::fs::write(d.path().join("plain"), "not a tar").unwrap();
+        assert_eq!(is_archive(&d.path().join("plain")), Ok(false));
+        std::fs::write(d.path().join("b.bz2"), "BZh91AY").unwrap();
+        assert!(is_archive(&d.path().join("b.bz2")).is_err());
+        let items = vec![Item {
+            src: tar_path,
+            dest: "dest".into(),
+            archive: true,
+        }];
+        let mut out = Vec::new();
+        write_tar(&items, Attrs::default(), &|_| None, &mut out).unwrap();
+        let mut ar = tar::Archive::new(out.as_slice());
+        let names: Vec<String> = ar
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "dest/",
+                "dest/ok/",
+                "dest/ok/f",
+                "dest/evil",
+                "dest/x/",
+                "dest/x/esc"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_last_source_for_a_path_wins() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a"), "first").unwrap();
+        std::fs::write(d.path().join("b"), "second").unwrap();
+        let items = vec![
+            Item {
+                src: d.path().join("a"),
+                dest: "x/f".into(),
+                archive: false,
+            },
+            Item {
+                src: d.path().join("b"),
+                dest: "x/f".into(),
+                archive: false,
+            },
+        ];
+        let mut out = Vec::new();
+        write_tar(&items, Attrs::default(), &|_| None, &mut out).unwrap();
+        let mut ar = tar::Archive::new(out.as_slice());
+        let mut files = Vec::new();
+        for e in ar.entries().unwrap() {
+            let mut e = e.unwrap();
+            let mut s = String::new();
+            e.read_to_string(&mut s).unwrap();
+            files.push((e.path().unwrap().to_string_lossy().into_owned(), s));
+        }
+        assert_eq!(
+            files,
+            [
+                ("x/".to_string(), String::new()),
+                ("x/f".into(), "second".into())
+            ]
+        );
+    }
+
+    #[test]
     fn chown_names_come_from_the_image() {
         let passwd = "root:x:0:0::/root:/bin/sh\nweb:x:33:34::/var/www:/bin/sh\n";
         let group = "root:x:0:\nstaff:x:50:\n";

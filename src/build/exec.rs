@@ -73,6 +73,9 @@ const PROXY_ARGS: [&str; 8] = [
     "no_proxy",
 ];
 
+/// The PATH a stage from scratch starts with.
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /// The default SHELL.
 fn default_shell() -> Vec<String> {
     vec!["/bin/sh".into(), "-c".into()]
@@ -108,10 +111,21 @@ fn env_value(c: &ContainerConfig, name: &str) -> Option<String> {
     })
 }
 
+/// Set a variable: in its place when it is already there (as docker), else at the end.
 fn set_env(c: &mut ContainerConfig, k: &str, v: &str) {
     let env = c.env.get_or_insert_with(Vec::new);
-    env.retain(|e| e.split_once('=').map_or(e.as_str(), |(ek, _)| ek) != k);
-    env.push(format!("{k}={v}"));
+    let name = |e: &str| e.split_once('=').map_or(e, |(ek, _)| ek).to_string();
+    let mut seen = false;
+    env.retain(|e| {
+        let dup = name(e) == k && seen;
+        seen |= name(e) == k;
+        !dup
+    });
+    let entry = format!("{k}={v}");
+    match env.iter().position(|e| name(e) == k) {
+        Some(i) => env[i] = entry,
+        None => env.push(entry),
+    }
 }
 
 fn hash(parts: &[&str]) -> String {
@@ -316,7 +330,12 @@ impl Builder<'_> {
             cmd_set: false,
         };
         if from == "scratch" {
-            return Ok(fresh(None, ContainerConfig::default(), hash(&["scratch"])));
+            // As buildkit (and buildah): a stage from scratch has the default PATH.
+            let config = ContainerConfig {
+                env: Some(vec![DEFAULT_PATH.to_string()]),
+                ..ContainerConfig::default()
+            };
+            return Ok(fresh(None, config, hash(&["scratch"])));
         }
         let stage_ref = self
             .df
@@ -998,25 +1017,28 @@ impl Builder<'_> {
         }
         // Heredoc sources and downloads become files in a scratch directory, copied like
         // context files.
-        let scratch = if inline.is_empty() && urls.is_empty() {
-            None
-        } else {
-            let d = tempfile_dir()?;
-            let mut names = Vec::new();
-            for u in &urls {
-                let name = url_file_name(u).ok_or_else(|| {
+        let url_names = urls
+            .iter()
+            .map(|u| {
+                url_file_name(u).ok_or_else(|| {
                     self.fail(
                         text,
                         format!("cannot determine a file name from the URL {u}"),
                     )
-                })?;
-                if let Err(e) = download(u, &d.join(&name)) {
+                })
+            })
+            .collect::<Result<Vec<String>>>()?;
+        let scratch = if inline.is_empty() && urls.is_empty() {
+            None
+        } else {
+            let d = tempfile_dir()?;
+            for (u, name) in urls.iter().zip(&url_names) {
+                if let Err(e) = download(u, &d.join(name)) {
                     let _ = std::fs::remove_dir_all(&d);
                     return Err(self.fail(text, e));
                 }
-                names.push(name);
             }
-            downloaded = names;
+            downloaded = url_names;
             for h in &inline {
                 let body = if h.expand {
                     self.expand(st, &h.content, text)?
@@ -1445,4 +1467,45 @@ fn mount_layers(store: &Store, layers: &[PathBuf]) -> std::result::Result<PathBu
     )
     .map_err(|e| format!("mount the image: {}", e.desc()))?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_file_names_as_docker() {
+        assert_eq!(
+            url_file_name("http://h:8/a/b/file.txt?x=1#f").as_deref(),
+            Some("file.txt")
+        );
+        assert_eq!(url_file_name("https://h/"), None);
+        assert_eq!(url_file_name("https://h"), None);
+        assert_eq!(url_file_name("https://h/dir/"), None);
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            http_date("Tue, 14 Nov 2023 22:13:20 GMT"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn healthcheck_leaves_zero_values_out() {
+        let h = dockerfile::Healthcheck::Check {
+            test: vec!["CMD".into(), "true".into()],
+            interval: Some(std::time::Duration::from_secs(2)),
+            timeout: None,
+            start_period: None,
+            start_interval: None,
+            retries: Some(0),
+        };
+        assert_eq!(
+            healthcheck_json(&h),
+            serde_json::json!({"Test": ["CMD", "true"], "Interval": 2_000_000_000i64})
+        );
+    }
 }
