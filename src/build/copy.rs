@@ -24,6 +24,8 @@ pub struct Item {
     pub src: PathBuf,
     /// Its path in the image, relative to `/`.
     pub dest: String,
+    /// ADD of a local tar archive: `src` is extracted into the directory `dest`.
+    pub archive: bool,
 }
 
 /// Ownership and mode applied to what is copied.
@@ -175,10 +177,12 @@ pub fn plan(
     let dest = clean(dest);
     let mut items = Vec::new();
     for rel in sources {
-        let src = root.join(rel);
+        // A source that is a symlink is followed (inside the root), as docker does.
+        let resolved = resolve(root, rel)?;
+        let src = root.join(&resolved);
         let meta = std::fs::symlink_metadata(&src).map_err(|e| format!("stat {rel}: {e}"))?;
         if meta.is_dir() {
-            walk(root, rel, &dest, ignore, &mut items)?;
+            walk(root, &resolved, &dest, ignore, &mut items)?;
         } else {
             let base = rel.rsplit('/').next().unwrap_or(rel);
             let target = if into_dir || dest.is_empty() {
@@ -186,10 +190,54 @@ pub fn plan(
             } else {
                 dest.clone()
             };
-            items.push(Item { src, dest: target });
+            items.push(Item {
+                src,
+                dest: target,
+                archive: false,
+            });
         }
     }
     Ok(items)
+}
+
+/// `rel` under `root` with every symlink on the way followed, never leaving the root (an
+/// absolute link target, or `..`, is taken from the root, as in a chroot).
+pub fn resolve(root: &Path, rel: &str) -> Result<String, String> {
+    let mut todo: std::collections::VecDeque<String> = rel.split('/').map(str::to_string).collect();
+    let mut done: Vec<String> = Vec::new();
+    let mut hops = 0;
+    while let Some(c) = todo.pop_front() {
+        match c.as_str() {
+            "" | "." => continue,
+            ".." => {
+                done.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let mut cand = done.clone();
+        cand.push(c.clone());
+        let path = root.join(cand.join("/"));
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                hops += 1;
+                if hops > 40 {
+                    return Err(format!("{rel}: too many levels of symbolic links"));
+                }
+                let target =
+                    std::fs::read_link(&path).map_err(|e| format!("readlink {rel}: {e}"))?;
+                let t = target.to_string_lossy();
+                if t.starts_with('/') {
+                    done.clear();
+                }
+                for part in t.split('/').rev() {
+                    todo.push_front(part.to_string());
+                }
+            }
+            _ => done.push(c),
+        }
+    }
+    Ok(done.join("/"))
 }
 
 fn join(a: &str, b: &str) -> String {
@@ -212,6 +260,7 @@ fn walk(
         items.push(Item {
             src: root.join(rel),
             dest: dest.to_string(),
+            archive: false,
         });
     }
     let mut stack = vec![(rel.to_string(), dest.to_string())];
@@ -238,11 +287,16 @@ fn walk(
                     items.push(Item {
                         src,
                         dest: target.clone(),
+                        archive: false,
                     });
                 }
                 subdirs.push((from, target));
             } else {
-                items.push(Item { src, dest: target });
+                items.push(Item {
+                    src,
+                    dest: target,
+                    archive: false,
+                });
             }
         }
         stack.extend(subdirs.into_iter().rev());
@@ -259,7 +313,7 @@ pub fn digest(items: &[Item]) -> Result<String, String> {
         let m = std::fs::symlink_metadata(&it.src)
             .map_err(|e| format!("stat {}: {e}", it.src.display()))?;
         h.update(it.dest.as_bytes());
-        h.update(format!("\0{:o}\0{}\0", m.mode(), m.len()).as_bytes());
+        h.update(format!("\0{}\0{:o}\0{}\0", it.archive, m.mode(), m.len()).as_bytes());
         if m.is_file() {
             let mut f = std::fs::File::open(&it.src)
                 .map_err(|e| format!("open {}: {e}", it.src.display()))?;
@@ -287,7 +341,8 @@ pub fn digest(items: &[Item]) -> Result<String, String> {
 pub type ImageDirLookup<'a> = &'a dyn Fn(&str) -> Option<Metadata>;
 
 /// Write the layer: the parent directories of every destination (as the image has them, else
-/// 0755 root), then each item with `attrs`.
+/// 0755 root), then each item with `attrs`. When several items land on one path, the last one
+/// wins (as when docker copies them in order), except that a directory is written once.
 pub fn write_tar(
     items: &[Item],
     attrs: Attrs,
@@ -297,38 +352,24 @@ pub fn write_tar(
     let mut b = tar::Builder::new(out);
     b.follow_symlinks(false);
     let mut written: BTreeSet<String> = BTreeSet::new();
-    for it in items {
-        let mut parents = Vec::new();
-        let mut p = it.dest.as_str();
-        while let Some((parent, _)) = p.rsplit_once('/') {
-            parents.push(parent.to_string());
-            p = parent;
-        }
-        for parent in parents.into_iter().rev() {
-            if written.insert(parent.clone()) {
-                let mut h = tar::Header::new_gnu();
-                h.set_entry_type(tar::EntryType::Directory);
-                h.set_size(0);
-                match image_dir(&parent) {
-                    Some(m) => {
-                        h.set_mode(m.mode() & 0o7777);
-                        h.set_uid(u64::from(m.uid()));
-                        h.set_gid(u64::from(m.gid()));
-                        h.set_mtime(u64::try_from(m.mtime()).unwrap_or(0));
-                    }
-                    None => {
-                        h.set_mode(0o755);
-                        h.set_uid(0);
-                        h.set_gid(0);
-                        h.set_mtime(0);
-                    }
-                }
-                b.append_data(&mut h, format!("{parent}/"), std::io::empty())?;
-            }
-        }
-        if !written.insert(it.dest.clone()) {
+    let mut last: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for (i, it) in items.iter().enumerate() {
+        last.insert(it.dest.as_str(), i);
+    }
+    for (i, it) in items.iter().enumerate() {
+        let is_dir = std::fs::symlink_metadata(&it.src).is_ok_and(|m| m.is_dir());
+        if !it.archive && !is_dir && last.get(it.dest.as_str()) != Some(&i) {
             continue;
         }
+        write_parents(&mut b, &it.dest, image_dir, &mut written)?;
+        if it.archive {
+            write_archive(&mut b, it, image_dir, &mut written)?;
+            continue;
+        }
+        if is_dir && !written.insert(it.dest.clone()) {
+            continue;
+        }
+        written.insert(it.dest.clone());
         let m = std::fs::symlink_metadata(&it.src)?;
         let mut h = tar::Header::new_gnu();
         h.set_uid(u64::from(attrs.uid));
@@ -361,6 +402,156 @@ pub fn write_tar(
         // device nodes cannot be made rootless).
     }
     b.finish()
+}
+
+/// The directories above `dest` not yet written: as the image has them, else 0755 root.
+fn write_parents<W: Write>(
+    b: &mut tar::Builder<W>,
+    dest: &str,
+    image_dir: ImageDirLookup<'_>,
+    written: &mut BTreeSet<String>,
+) -> std::io::Result<()> {
+    let mut parents = Vec::new();
+    let mut p = dest;
+    while let Some((parent, _)) = p.rsplit_once('/') {
+        parents.push(parent.to_string());
+        p = parent;
+    }
+    for parent in parents.into_iter().rev() {
+        if written.insert(parent.clone()) {
+            write_dir(b, &parent, image_dir)?;
+        }
+    }
+    Ok(())
+}
+
+/// A directory entry for `path`: as the image has it, else 0755 root.
+fn write_dir<W: Write>(
+    b: &mut tar::Builder<W>,
+    path: &str,
+    image_dir: ImageDirLookup<'_>,
+) -> std::io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_size(0);
+    match image_dir(path).filter(Metadata::is_dir) {
+        Some(m) => {
+            h.set_mode(m.mode() & 0o7777);
+            h.set_uid(u64::from(m.uid()));
+            h.set_gid(u64::from(m.gid()));
+            h.set_mtime(u64::try_from(m.mtime()).unwrap_or(0));
+        }
+        None => {
+            h.set_mode(0o755);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(0);
+        }
+    }
+    b.append_data(&mut h, format!("{path}/"), std::io::empty())
+}
+
+/// What an ADD source file is: a tar archive to extract (plain, gzip or zstd), or a file to copy.
+/// bzip2 and xz archives are refused (rl has no decompressor for them).
+pub fn is_archive(p: &Path) -> Result<bool, String> {
+    let Ok(mut f) = std::fs::File::open(p) else {
+        return Ok(false);
+    };
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(false);
+    }
+    let mut head = [0u8; 6];
+    let n = f.read(&mut head).unwrap_or(0);
+    let h = &head[..n];
+    if h.starts_with(b"BZh") || h.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        return Err(format!(
+            "{}: bzip2 and xz archives cannot be extracted by ADD (use gzip, zstd or plain tar, or COPY it and extract it with RUN)",
+            p.display()
+        ));
+    }
+    let Ok(f) = std::fs::File::open(p) else {
+        return Ok(false);
+    };
+    // Whatever is not a tar stream once decompressed is copied as it is, as docker does.
+    Ok(crate::image::archive::tar_stream(f).is_ok())
+}
+
+/// The entries of a local archive, re-rooted under `it.dest`: names cleaned so that none
+/// leaves the destination (absolute names and `..` are taken from the destination), hard link
+/// targets likewise, whiteout names and device nodes left out. Owners and modes are the
+/// archive's.
+fn write_archive<W: Write>(
+    b: &mut tar::Builder<W>,
+    it: &Item,
+    image_dir: ImageDirLookup<'_>,
+    written: &mut BTreeSet<String>,
+) -> std::io::Result<()> {
+    let bad = |e: crate::error::Error| std::io::Error::other(e.one_line());
+    let f = std::fs::File::open(&it.src)?;
+    let stream = crate::image::archive::tar_stream(f).map_err(bad)?;
+    if written.insert(it.dest.clone()) && !it.dest.is_empty() {
+        write_dir(b, &it.dest, image_dir)?;
+    }
+    let mut ar = tar::Archive::new(stream);
+    for e in ar.entries()? {
+        let mut e = e?;
+        let raw = e.path_bytes().into_owned();
+        let name = clean(&String::from_utf8_lossy(&raw));
+        if name.is_empty()
+            || name
+                .rsplit('/')
+                .next()
+                .is_some_and(|b| b.starts_with(".wh."))
+        {
+            continue;
+        }
+        let path = join(&it.dest, &name);
+        let kind = e.header().entry_type();
+        let mut h = e.header().clone();
+        // Parents the archive does not list come first.
+        write_parents(b, &path, image_dir, written)?;
+        match kind {
+            tar::EntryType::Directory => {
+                written.insert(path.clone());
+                h.set_size(0);
+                b.append_data(&mut h, format!("{path}/"), std::io::empty())?;
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                h.set_entry_type(tar::EntryType::Regular);
+                let size = e.size();
+                b.append_data(&mut h, &path, (&mut e).take(size))?;
+            }
+            tar::EntryType::Symlink => {
+                let target = e
+                    .link_name_bytes()
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
+                let target = String::from_utf8_lossy(&target).into_owned();
+                h.set_size(0);
+                b.append_link(&mut h, &path, target)?;
+            }
+            tar::EntryType::Link => {
+                let target = e
+                    .link_name_bytes()
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
+                let target = clean(&String::from_utf8_lossy(&target));
+                if target.is_empty() {
+                    continue;
+                }
+                h.set_size(0);
+                b.append_link(&mut h, &path, join(&it.dest, &target))?;
+            }
+            tar::EntryType::Fifo => {
+                h.set_size(0);
+                b.append_data(&mut h, &path, std::io::empty())?;
+            }
+            // Device nodes cannot be made rootless; pax and GNU extension headers are read by
+            // the tar crate itself.
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// `name:group`, names looked up in the image's passwd and group texts.
@@ -440,6 +631,112 @@ mod tests {
         assert_eq!(globbed, ["a.txt", "b.txt"]);
         assert!(expand_source(d.path(), "nope", None).is_err());
         assert!(expand_source(d.path(), "*.none", None).is_err());
+    }
+
+    #[test]
+    fn symlinks_resolve_inside_the_root() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("dir")).unwrap();
+        std::fs::write(d.path().join("dir/f"), "x").unwrap();
+        std::os::unix::fs::symlink("/dir", d.path().join("abs")).unwrap();
+        std::os::unix::fs::symlink("../../../dir/f", d.path().join("dir/up")).unwrap();
+        std::os::unix::fs::symlink("loop", d.path().join("loop")).unwrap();
+        assert_eq!(resolve(d.path(), "abs/f").unwrap(), "dir/f");
+        assert_eq!(resolve(d.path(), "dir/up").unwrap(), "dir/f");
+        assert!(resolve(d.path(), "loop").is_err());
+        let names = |v: Vec<Item>| v.into_iter().map(|i| i.dest).collect::<Vec<_>>();
+        let followed = plan(d.path(), &["abs".into()], "/x", false, None).unwrap();
+        assert_eq!(names(followed), ["x", "x/f", "x/up"]);
+    }
+
+    #[test]
+    fn archives_are_rerooted_and_never_escape() {
+        let d = tempfile::tempdir().unwrap();
+        let tar_path = d.path().join("a.tar");
+        {
+            let mut b = tar::Builder::new(std::fs::File::create(&tar_path).unwrap());
+            for (name, body) in [("ok/f", "1"), ("evil", "2"), (".wh.hidden", "3")] {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(1);
+                h.set_mode(0o640);
+                h.set_entry_type(tar::EntryType::Regular);
+                b.append_data(&mut h, name, body.as_bytes()).unwrap();
+            }
+            // A name with `..` (set raw: the tar crate refuses to write it).
+            let mut h = tar::Header::new_old();
+            h.as_old_mut().name[..14].copy_from_slice(b"../../../x/esc");
+            h.set_size(1);
+            h.set_mode(0o600);
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_cksum();
+            b.append(&h, "4".as_bytes()).unwrap();
+            b.finish().unwrap();
+        }
+        assert_eq!(is_archive(&tar_path), Ok(true));
+        std::fs::write(d.path().join("plain"), "not a tar").unwrap();
+        assert_eq!(is_archive(&d.path().join("plain")), Ok(false));
+        std::fs::write(d.path().join("b.bz2"), "BZh91AY").unwrap();
+        assert!(is_archive(&d.path().join("b.bz2")).is_err());
+        let items = vec![Item {
+            src: tar_path,
+            dest: "dest".into(),
+            archive: true,
+        }];
+        let mut out = Vec::new();
+        write_tar(&items, Attrs::default(), &|_| None, &mut out).unwrap();
+        let mut ar = tar::Archive::new(out.as_slice());
+        let names: Vec<String> = ar
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "dest/",
+                "dest/ok/",
+                "dest/ok/f",
+                "dest/evil",
+                "dest/x/",
+                "dest/x/esc"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_last_source_for_a_path_wins() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a"), "first").unwrap();
+        std::fs::write(d.path().join("b"), "second").unwrap();
+        let items = vec![
+            Item {
+                src: d.path().join("a"),
+                dest: "x/f".into(),
+                archive: false,
+            },
+            Item {
+                src: d.path().join("b"),
+                dest: "x/f".into(),
+                archive: false,
+            },
+        ];
+        let mut out = Vec::new();
+        write_tar(&items, Attrs::default(), &|_| None, &mut out).unwrap();
+        let mut ar = tar::Archive::new(out.as_slice());
+        let mut files = Vec::new();
+        for e in ar.entries().unwrap() {
+            let mut e = e.unwrap();
+            let mut s = String::new();
+            e.read_to_string(&mut s).unwrap();
+            files.push((e.path().unwrap().to_string_lossy().into_owned(), s));
+        }
+        assert_eq!(
+            files,
+            [
+                ("x/".to_string(), String::new()),
+                ("x/f".into(), "second".into())
+            ]
+        );
     }
 
     #[test]

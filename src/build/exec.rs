@@ -73,6 +73,9 @@ const PROXY_ARGS: [&str; 8] = [
     "no_proxy",
 ];
 
+/// The PATH a stage from scratch starts with.
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /// The default SHELL.
 fn default_shell() -> Vec<String> {
     vec!["/bin/sh".into(), "-c".into()]
@@ -90,6 +93,8 @@ struct State {
     args: BTreeMap<String, String>,
     /// The cache chain key so far.
     key: String,
+    /// Whether this stage set CMD (an ENTRYPOINT then keeps it; else it resets the base's).
+    cmd_set: bool,
 }
 
 impl State {
@@ -106,10 +111,21 @@ fn env_value(c: &ContainerConfig, name: &str) -> Option<String> {
     })
 }
 
+/// Set a variable: in its place when it is already there (as docker), else at the end.
 fn set_env(c: &mut ContainerConfig, k: &str, v: &str) {
     let env = c.env.get_or_insert_with(Vec::new);
-    env.retain(|e| e.split_once('=').map_or(e.as_str(), |(ek, _)| ek) != k);
-    env.push(format!("{k}={v}"));
+    let name = |e: &str| e.split_once('=').map_or(e, |(ek, _)| ek).to_string();
+    let mut seen = false;
+    env.retain(|e| {
+        let dup = name(e) == k && seen;
+        seen |= name(e) == k;
+        !dup
+    });
+    let entry = format!("{k}={v}");
+    match env.iter().position(|e| name(e) == k) {
+        Some(i) => env[i] = entry,
+        None => env.push(entry),
+    }
 }
 
 fn hash(parts: &[&str]) -> String {
@@ -207,6 +223,14 @@ fn read_ignore(context: &Path) -> Result<Option<Ignore>> {
 /// ARGs before the first FROM, with `--build-arg` values.
 fn global_args(df: &Dockerfile, opts: &Options) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
+    // The platform arguments buildkit predefines in the global scope (rl builds for the host).
+    let (os, arch) = ("linux", crate::version::go_arch());
+    for prefix in ["TARGET", "BUILD"] {
+        out.insert(format!("{prefix}PLATFORM"), format!("{os}/{arch}"));
+        out.insert(format!("{prefix}OS"), os.to_string());
+        out.insert(format!("{prefix}ARCH"), arch.to_string());
+        out.insert(format!("{prefix}VARIANT"), String::new());
+    }
     for (name, default) in &df.global_args {
         let lookup = |n: &str| out.get(n).cloned();
         let value = match opts.build_args.get(name) {
@@ -303,9 +327,15 @@ impl Builder<'_> {
             pending: Vec::new(),
             args: BTreeMap::new(),
             key,
+            cmd_set: false,
         };
         if from == "scratch" {
-            return Ok(fresh(None, ContainerConfig::default(), hash(&["scratch"])));
+            // As buildkit (and buildah): a stage from scratch has the default PATH.
+            let config = ContainerConfig {
+                env: Some(vec![DEFAULT_PATH.to_string()]),
+                ..ContainerConfig::default()
+            };
+            return Ok(fresh(None, config, hash(&["scratch"])));
         }
         let stage_ref = self
             .df
@@ -391,11 +421,15 @@ impl Builder<'_> {
             Kind::Maintainer(_) => nop(st, ins),
             Kind::Cmd(c) => {
                 st.config.cmd = Some(self.command(st, c));
+                st.cmd_set = true;
                 nop(st, ins);
             }
             Kind::Entrypoint(c) => {
                 st.config.entrypoint = Some(self.command(st, c));
                 // docker: an ENTRYPOINT resets a CMD inherited from the base image.
+                if !st.cmd_set {
+                    st.config.cmd = None;
+                }
                 nop(st, ins);
             }
             Kind::Expose(words) => {
@@ -576,9 +610,31 @@ impl Builder<'_> {
         if self.cached(st, &key) {
             return Ok(());
         }
+        // As buildkit: the directories made (the missing parents too) belong to the USER.
+        let (uid, gid) = match st.config.user.as_deref().filter(|u| !u.is_empty()) {
+            Some(user) => {
+                let passwd = crate::container::read_image_file(&layers, "/etc/passwd");
+                let group = crate::container::read_image_file(&layers, "/etc/group");
+                copy::parse_chown(user, passwd.as_deref(), group.as_deref())
+                    .map_err(|e| self.fail(&ins.original, e))?
+            }
+            None => (0, 0),
+        };
+        let mut missing = Vec::new();
+        let mut p = dir[1..].to_string();
+        loop {
+            if layer_lookup(&layers, &p).is_some_and(|m| m.is_dir()) {
+                break;
+            }
+            missing.push(p.clone());
+            match p.rsplit_once('/') {
+                Some((parent, _)) => p = parent.to_string(),
+                None => break,
+            }
+        }
+        missing.reverse();
         let store = self.ctx.store.clone();
         let base = st.image.clone();
-        let rel = dir[1..].to_string();
         self.layer_step(
             st,
             key,
@@ -586,17 +642,22 @@ impl Builder<'_> {
             |meta, history| {
                 crate::cli::image::in_userns_child(move || {
                     let tmp = tempdir_in(&store)?;
-                    let items = vec![copy::Item {
-                        src: tmp.clone(),
-                        dest: rel.clone(),
-                    }];
+                    let items: Vec<copy::Item> = missing
+                        .iter()
+                        .map(|d| copy::Item {
+                            src: tmp.clone(),
+                            dest: d.clone(),
+                            archive: false,
+                        })
+                        .collect();
                     let lookup = |p: &str| layer_lookup(&layers, p);
                     let r = tar_image(&store, base.as_ref(), &meta, &history, |w| {
                         copy::write_tar(
                             &items,
                             Attrs {
                                 mode: Some(0o755),
-                                ..Attrs::default()
+                                uid,
+                                gid,
                             },
                             &lookup,
                             w,
@@ -636,6 +697,7 @@ impl Builder<'_> {
                 "RUN needs a base image with a shell (this stage is FROM scratch)",
             )
         })?;
+        let mut script: Option<(PathBuf, String)> = None;
         let argv = match run.script() {
             dockerfile::RunScript::Plain => self.command(st, &run.command),
             dockerfile::RunScript::Shell(s) => {
@@ -643,10 +705,21 @@ impl Builder<'_> {
                 v.push(s);
                 v
             }
-            dockerfile::RunScript::File { content, .. } => {
-                let mut v = st.config.shell.clone().unwrap_or_else(default_shell);
-                v.push(content);
-                v
+            // As buildkit: the body is an executable file, run as it is (its #! line says how).
+            dockerfile::RunScript::File { name, content } => {
+                let d = tempfile_dir()?;
+                let file = d.join("script");
+                std::fs::write(&file, content).map_err(|e| Error::path("write", &file, e))?;
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755))
+                    .map_err(|e| Error::path("chmod", &file, e))?;
+                let name: String = name
+                    .chars()
+                    .map(|c| if c == '/' { '_' } else { c })
+                    .collect();
+                let target = format!("/dev/pipes/{name}");
+                script = Some((d, format!("{}:{target}:ro", file.display())));
+                vec![target]
             }
         };
         let name = format!("rl-build-{}", &crate::container::new_id()?[..16]);
@@ -681,11 +754,43 @@ impl Builder<'_> {
                 cmd.arg("-e").arg(format!("{k}={v}"));
             }
         }
+        // The predefined proxy arguments reach RUN without an ARG line.
+        for k in PROXY_ARGS {
+            if let Some(v) = self.opts.build_args.get(k)
+                && !st.args.contains_key(k)
+                && env_value(&st.config, k).is_none()
+            {
+                cmd.arg("-e").arg(format!("{k}={v}"));
+            }
+        }
         for e in st.config.env.iter().flatten() {
             cmd.arg("-e").arg(e);
         }
-        for m in &run.mounts {
-            self.run_mount(st, m, text, &mut cmd)?;
+        if let Some((_, spec)) = &script {
+            cmd.arg("-v").arg(spec);
+        }
+        // Copies of other stages' or images' files made for bind mounts, removed afterwards.
+        let mut copies = Vec::new();
+        let mounted = run
+            .mounts
+            .iter()
+            .try_for_each(|m| self.run_mount(st, m, text, &mut cmd, &mut copies));
+        let cleanup_copies = |copies: Vec<PathBuf>| {
+            if let Some((d, _)) = &script {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            if !copies.is_empty() {
+                let _ = crate::cli::image::in_userns_child(move || {
+                    for c in copies {
+                        let _ = std::fs::remove_dir_all(c);
+                    }
+                    Ok(())
+                });
+            }
+        };
+        if let Err(e) = mounted {
+            cleanup_copies(copies);
+            return Err(e);
         }
         cmd.arg(image.id.hex());
         cmd.args(&argv);
@@ -693,7 +798,9 @@ impl Builder<'_> {
         if self.opts.quiet {
             cmd.stdout(Stdio::null());
         }
-        let status = cmd.status().map_err(|e| Error::io("run rl run", e))?;
+        let status = cmd.status().map_err(|e| Error::io("run rl run", e));
+        cleanup_copies(copies);
+        let status = status?;
         let cleanup = || {
             let _ = Command::new(std::env::current_exe().unwrap_or_else(|_| "rl".into()))
                 .args(["rm", "-f", "-v", &name])
@@ -745,6 +852,7 @@ impl Builder<'_> {
         m: &dockerfile::Mount,
         text: &str,
         cmd: &mut Command,
+        copies: &mut Vec<PathBuf>,
     ) -> Result<()> {
         let target = m
             .target
@@ -776,14 +884,86 @@ impl Builder<'_> {
                 let path = self.opts.context.join(&src);
                 cmd.arg("-v").arg(format!("{}:{target}:ro", path.display()));
             }
+            dockerfile::MountType::Bind => {
+                let from = m.from.as_deref().unwrap_or_default();
+                let from = self.expand(st, from, text)?;
+                let source = copy::clean(m.source.as_deref().unwrap_or(""));
+                let dir = self.materialize(&from, &source, text)?;
+                copies.push(dir.clone());
+                cmd.arg("-v").arg(format!(
+                    "{}:{target}{}",
+                    dir.join("m").display(),
+                    if m.readonly { ":ro" } else { "" }
+                ));
+            }
             _ => {
                 return Err(self.fail(
                     text,
-                    "only --mount=type=cache, type=tmpfs and type=bind from the context are supported",
+                    "only --mount=type=cache, type=tmpfs and type=bind are supported",
                 ));
             }
         }
         Ok(())
+    }
+
+    /// A stage or image (by name, as `from=` gives it).
+    fn source_image(&self, from: &str, text: &str) -> Result<ImageRecord> {
+        match self.df.stage_by_name_or_index(from) {
+            Some(s) => self.built.get(&s.index).cloned().ok_or_else(|| {
+                self.fail(text, format!("stage {from:?} is not built before this one"))
+            }),
+            None => self.image(from, text),
+        }
+    }
+
+    /// A copy of `source` (a file or directory) of a stage or image, as `DIR/m` in a directory
+    /// of the store, for `RUN --mount=type=bind,from=...`; the directory.
+    fn materialize(&self, from: &str, source: &str, text: &str) -> Result<PathBuf> {
+        let image = self.source_image(from, text)?;
+        let layers: Vec<PathBuf> = image
+            .layers
+            .iter()
+            .rev()
+            .map(|l| self.ctx.store.layer_dir(&l.diff_id))
+            .collect();
+        let store = self.ctx.store.clone();
+        let source = source.to_string();
+        let text_owned = text.to_string();
+        crate::cli::image::in_userns_child(move || {
+            let fail = |e: String| format!("building at STEP \"{text_owned}\": {e}");
+            let root = mount_layers(&store, &layers)?;
+            let real = copy::resolve(&root, &source).map_err(fail)?;
+            if std::fs::symlink_metadata(root.join(&real)).is_err() {
+                return Err(fail(format!("{from}: no {source} to mount")));
+            }
+            let items = copy::plan(&root, &[real], "m", false, None).map_err(fail)?;
+            let out = tempdir_in(&store)?;
+            let (r, w) = crate::runtime::pipe().map_err(|e| e.one_line())?;
+            let extracted = std::thread::scope(|s| {
+                let writer = s.spawn(move || {
+                    copy::write_tar(&items, Attrs::default(), &|_| None, std::fs::File::from(w))
+                });
+                let got = crate::image::extract::extract_layer(
+                    std::fs::File::from(r),
+                    &out,
+                    &crate::image::extract::ExtractOptions { chown: true },
+                );
+                let written = writer.join();
+                match (got, written) {
+                    (Ok(_), Ok(Ok(()))) => Ok(()),
+                    (Err(e), _) => Err(e.to_string()),
+                    (_, Ok(Err(e))) => Err(e.to_string()),
+                    (_, Err(_)) => Err("the copy writer panicked".to_string()),
+                }
+            });
+            match extracted {
+                Ok(()) => Ok(out),
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&out);
+                    Err(fail(format!("copy {source} of {from}: {e}")))
+                }
+            }
+        })
     }
 
     fn copy(
@@ -813,17 +993,16 @@ impl Builder<'_> {
         let attrs = self.attrs(st, c, text)?;
         let mut sources = Vec::new();
         let mut inline = Vec::new();
+        let mut urls = Vec::new();
         for s in &c.sources {
             match s {
                 CopySource::Path(p) => {
                     let p = self.expand(st, p, text)?;
                     if add && (p.starts_with("http://") || p.starts_with("https://")) {
-                        return Err(self.fail(
-                            text,
-                            "ADD from a URL is not supported yet: download it into the context and COPY it",
-                        ));
+                        urls.push(p);
+                    } else {
+                        sources.push(p);
                     }
-                    sources.push(p);
                 }
                 CopySource::Heredoc(h) => inline.push(h.clone()),
             }
@@ -831,15 +1010,35 @@ impl Builder<'_> {
         let layers = self.layer_dirs(st);
         let dest_rel = copy::clean(&dest);
         let dest_is_dir = layer_lookup(&layers, &dest_rel).is_some_and(|m| m.is_dir());
+        let mut downloaded: Vec<String> = Vec::new();
         if let Some(from) = &c.from {
             let from = self.expand(st, from, text)?;
             return self.copy_from(st, &from, &sources, &dest, dest_is_dir, attrs, ins);
         }
-        // Heredoc sources become files in a scratch directory, copied like context files.
-        let scratch = if inline.is_empty() {
+        // Heredoc sources and downloads become files in a scratch directory, copied like
+        // context files.
+        let url_names = urls
+            .iter()
+            .map(|u| {
+                url_file_name(u).ok_or_else(|| {
+                    self.fail(
+                        text,
+                        format!("cannot determine a file name from the URL {u}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<String>>>()?;
+        let scratch = if inline.is_empty() && urls.is_empty() {
             None
         } else {
             let d = tempfile_dir()?;
+            for (u, name) in urls.iter().zip(&url_names) {
+                if let Err(e) = download(u, &d.join(name)) {
+                    let _ = std::fs::remove_dir_all(&d);
+                    return Err(self.fail(text, e));
+                }
+            }
+            downloaded = url_names;
             for h in &inline {
                 let body = if h.expand {
                     self.expand(st, &h.content, text)?
@@ -853,30 +1052,44 @@ impl Builder<'_> {
         };
         let result = (|| {
             let mut items = Vec::new();
-            let count = sources.len() + inline.len();
+            let count = sources.len() + inline.len() + urls.len();
+            let ctx_dir = &self.opts.context;
             for s in &sources {
-                let found = copy::expand_source(&self.opts.context, s, self.ignore.as_ref())
+                let found = copy::expand_source(ctx_dir, s, self.ignore.as_ref())
                     .map_err(|e| self.fail(text, e))?;
                 let many = count > 1 || found.len() > 1;
-                let mut plan = if add
-                    && found.len() == 1
-                    && is_archive(&self.opts.context.join(&found[0]))
-                {
-                    return Err(self.fail(text, "ADD of a local archive is not supported yet: COPY it and extract it with RUN"));
-                } else {
-                    copy::plan(
-                        &self.opts.context,
-                        &found,
-                        &dest_for(&dest, many),
-                        dest_is_dir,
-                        self.ignore.as_ref(),
-                    )
-                    .map_err(|e| self.fail(text, e))?
-                };
+                // ADD extracts the local tar archives among its sources into the destination.
+                let mut plain = Vec::new();
+                for f in found {
+                    let real = copy::resolve(ctx_dir, &f).map_err(|e| self.fail(text, e))?;
+                    if add
+                        && copy::is_archive(&ctx_dir.join(&real)).map_err(|e| self.fail(text, e))?
+                    {
+                        items.push(copy::Item {
+                            src: ctx_dir.join(&real),
+                            dest: copy::clean(&dest),
+                            archive: true,
+                        });
+                    } else {
+                        plain.push(f);
+                    }
+                }
+                if plain.is_empty() {
+                    continue;
+                }
+                let mut plan = copy::plan(
+                    ctx_dir,
+                    &plain,
+                    &dest_for(&dest, many),
+                    dest_is_dir,
+                    self.ignore.as_ref(),
+                )
+                .map_err(|e| self.fail(text, e))?;
                 items.append(&mut plan);
             }
             if let Some(d) = &scratch {
-                let names: Vec<String> = inline.iter().map(|h| h.name.clone()).collect();
+                let mut names: Vec<String> = downloaded.clone();
+                names.extend(inline.iter().map(|h| h.name.clone()));
                 let mut plan =
                     copy::plan(d, &names, &dest_for(&dest, count > 1), dest_is_dir, None)
                         .map_err(|e| self.fail(text, e))?;
@@ -1020,23 +1233,78 @@ fn dest_for(dest: &str, many: bool) -> String {
     }
 }
 
-/// Whether a file starts like a tar archive (plain, gzip, bzip2, xz or zstd).
-fn is_archive(p: &Path) -> bool {
-    use std::io::Read;
-    let Ok(mut f) = std::fs::File::open(p) else {
-        return false;
-    };
-    if !f.metadata().is_ok_and(|m| m.is_file()) {
-        return false;
+/// The file name a URL names (its last path component), as ADD saves it.
+fn url_file_name(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let path = rest.split(['?', '#']).next()?;
+    let (_, path) = path.split_once('/')?;
+    let name = path.rsplit('/').next()?;
+    (!name.is_empty() && name != "." && name != "..").then(|| name.to_string())
+}
+
+/// Download `url` to `to`: mode 0600, and the mtime the server's Last-Modified gives.
+fn download(url: &str, to: &Path) -> std::result::Result<(), String> {
+    use std::io::Write as _;
+    let rt = crate::registry::runtime().map_err(|e| format!("download {url}: {e}"))?;
+    let modified = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("download {url}: {}", crate::registry::error_chain(&e)))?;
+        let mut res = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("download {url}: {}", crate::registry::error_chain(&e)))?;
+        if !res.status().is_success() {
+            return Err(format!(
+                "download {url}: the server answered {}",
+                res.status()
+            ));
+        }
+        let modified = res
+            .headers()
+            .get(reqwest::header::LAST_MODIFIED)
+            .and_then(|v| v.to_str().ok())
+            .and_then(http_date);
+        let mut f =
+            std::fs::File::create(to).map_err(|e| format!("create {}: {e}", to.display()))?;
+        while let Some(chunk) = res
+            .chunk()
+            .await
+            .map_err(|e| format!("download {url}: {}", crate::registry::error_chain(&e)))?
+        {
+            f.write_all(&chunk)
+                .map_err(|e| format!("write {}: {e}", to.display()))?;
+        }
+        Ok(modified)
+    })?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("chmod {}: {e}", to.display()))?;
+    if let Some(secs) = modified.and_then(|s| u64::try_from(s).ok()) {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        std::fs::File::options()
+            .write(true)
+            .open(to)
+            .and_then(|f| f.set_modified(t))
+            .map_err(|e| format!("set the time of {}: {e}", to.display()))?;
     }
-    let mut head = [0u8; 512];
-    let n = f.read(&mut head).unwrap_or(0);
-    let h = &head[..n];
-    h.starts_with(&[0x1f, 0x8b])
-        || h.starts_with(b"BZh")
-        || h.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0])
-        || h.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-        || (n == 512 && &h[257..262] == b"ustar")
+    Ok(())
+}
+
+/// An HTTP date (`Tue, 14 Nov 2023 22:13:20 GMT`) as seconds since the epoch.
+fn http_date(s: &str) -> Option<i64> {
+    let f: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = f.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| x == month)? + 1;
+    let day: u32 = day.parse().ok()?;
+    crate::format::time::parse_rfc3339(&format!("{year}-{m:02}-{day:02}T{time}Z"))
 }
 
 fn healthcheck_json(h: &dockerfile::Healthcheck) -> serde_json::Value {
@@ -1052,14 +1320,25 @@ fn healthcheck_json(h: &dockerfile::Healthcheck) -> serde_json::Value {
             start_period,
             start_interval,
             retries,
-        } => serde_json::json!({
-            "Test": test,
-            "Interval": ns(interval),
-            "Timeout": ns(timeout),
-            "StartPeriod": ns(start_period),
-            "StartInterval": ns(start_interval),
-            "Retries": retries.unwrap_or(0),
-        }),
+        } => {
+            // As docker: zero durations and retries are left out.
+            let mut m = serde_json::Map::new();
+            m.insert("Test".into(), serde_json::json!(test));
+            for (k, v) in [
+                ("Interval", interval),
+                ("Timeout", timeout),
+                ("StartPeriod", start_period),
+                ("StartInterval", start_interval),
+            ] {
+                if ns(v) != 0 {
+                    m.insert(k.into(), serde_json::json!(ns(v)));
+                }
+            }
+            if let Some(r) = retries.filter(|r| *r != 0) {
+                m.insert("Retries".into(), serde_json::json!(r));
+            }
+            serde_json::Value::Object(m)
+        }
     }
 }
 
@@ -1188,4 +1467,45 @@ fn mount_layers(store: &Store, layers: &[PathBuf]) -> std::result::Result<PathBu
     )
     .map_err(|e| format!("mount the image: {}", e.desc()))?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_file_names_as_docker() {
+        assert_eq!(
+            url_file_name("http://h:8/a/b/file.txt?x=1#f").as_deref(),
+            Some("file.txt")
+        );
+        assert_eq!(url_file_name("https://h/"), None);
+        assert_eq!(url_file_name("https://h"), None);
+        assert_eq!(url_file_name("https://h/dir/"), None);
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            http_date("Tue, 14 Nov 2023 22:13:20 GMT"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn healthcheck_leaves_zero_values_out() {
+        let h = dockerfile::Healthcheck::Check {
+            test: vec!["CMD".into(), "true".into()],
+            interval: Some(std::time::Duration::from_secs(2)),
+            timeout: None,
+            start_period: None,
+            start_interval: None,
+            retries: Some(0),
+        };
+        assert_eq!(
+            healthcheck_json(&h),
+            serde_json::json!({"Test": ["CMD", "true"], "Interval": 2_000_000_000i64})
+        );
+    }
 }

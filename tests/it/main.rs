@@ -7,6 +7,7 @@ mod support;
 mod archive;
 mod attach;
 mod build;
+mod build_conformance;
 mod cli;
 mod commit;
 mod cp;
