@@ -831,17 +831,22 @@ impl Builder<'_> {
                 let rec =
                     crate::cli::run::find_container(&paths, &ctr).map_err(|e| e.one_line())?;
                 let dir = crate::container::dir(&paths, &rec.id);
-                crate::cli::commit::layer_image(
+                let made = crate::cli::commit::layer_image(
                     &store,
                     &image,
                     &dir,
                     &rec,
                     &with_history(&meta, &history),
                 )
-                .map_err(|e| e.one_line())
+                .map_err(|e| e.one_line());
+                // Already in the user namespace its files need: remove the container here.
+                let _ = crate::cli::lifecycle::remove(&paths, &rec, true);
+                made
             })
         });
-        cleanup();
+        if crate::cli::run::find_container(&self.ctx.paths, &name).is_ok() {
+            cleanup();
+        }
         made
     }
 

@@ -296,12 +296,9 @@ pub fn kill(a: &KillArgs) -> Result<()> {
 pub(crate) fn remove(paths: &Paths, rec: &Record, volumes: bool) -> Result<()> {
     let _lock = container::lock(paths, &rec.id)?;
     let dir = container::dir(paths, &rec.id);
-    if volumes
-        && let Ok(b) = std::fs::read(dir.join("bundle.json"))
-        && let Ok(c) = serde_json::from_slice::<super::run::Created>(&b)
-    {
-        for v in &c.anonymous {
-            crate::image::store::remove_any(v);
+    if volumes {
+        for v in anonymous_volumes(paths, &dir) {
+            crate::image::store::remove_any(&v);
         }
     }
     crate::image::store::remove_any(&dir);
@@ -313,6 +310,30 @@ pub(crate) fn remove(paths: &Paths, rec: &Record, volumes: bool) -> Result<()> {
     }
     crate::events::record(paths, &crate::container::event(rec, "remove"));
     Ok(())
+}
+
+/// A container's anonymous volumes: from its saved bundle, or (a container run in the
+/// foreground has none) the volumes its spec mounts whose names are 64-hex ids.
+fn anonymous_volumes(paths: &Paths, dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    if let Ok(b) = std::fs::read(dir.join("bundle.json"))
+        && let Ok(c) = serde_json::from_slice::<super::run::Created>(&b)
+    {
+        return c.anonymous;
+    }
+    let root = paths.volumes();
+    let spec: Option<oci_spec::runtime::Spec> = std::fs::read(dir.join("config.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    spec.and_then(|s| s.mounts().clone())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m.source().as_ref())
+        .filter_map(|src| src.strip_prefix(&root).ok())
+        .filter_map(|rel| rel.components().next())
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|n| root.join(n))
+        .collect()
 }
 
 /// `rl rm`.

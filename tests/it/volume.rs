@@ -369,3 +369,27 @@ fn inspect_finds_volumes_and_networks() {
     env.rl(&["inspect", "--type", "pod", "vol"])
         .fails_with(125, "invalid type \"pod\"");
 }
+
+#[test]
+fn rm_v_removes_the_anonymous_volumes_of_a_foreground_run() {
+    let env = TestEnv::new();
+    env.rl(&["pull", "-q", small()]).success();
+    env.rl(&[
+        "run",
+        "--name",
+        "fg",
+        "-v",
+        "/data",
+        small(),
+        "sh",
+        "-c",
+        "echo x > /data/f",
+    ])
+    .success();
+    env.rl(&["volume", "create", "named"]).success();
+    let before = env.rl(&["volume", "ls", "-q"]).success().out().to_string();
+    assert_eq!(before.lines().count(), 2, "{before}");
+    env.rl(&["rm", "-v", "fg"]).success();
+    let after = env.rl(&["volume", "ls", "-q"]).success().out().to_string();
+    assert_eq!(after, "named", "{after}");
+}
