@@ -278,7 +278,14 @@ impl Builder<'_> {
         let glookup = |n: &str| self.global.get(n).cloned();
         let from = dockerfile::expand(&stage.from.image, self.df.escape, &glookup)
             .map_err(|e| self.fail(&stage.original, e))?;
-        let mut st = self.base(&from, &stage.original)?;
+        let platform = stage
+            .from
+            .platform
+            .as_deref()
+            .map(|p| dockerfile::expand(p, self.df.escape, &glookup))
+            .transpose()
+            .map_err(|e| self.fail(&stage.original, e))?;
+        let mut st = self.base(&from, platform.as_deref(), &stage.original)?;
         // The base image's ONBUILD triggers run first.
         let triggers = st.config.on_build.take().unwrap_or_default();
         for t in triggers {
@@ -320,7 +327,9 @@ impl Builder<'_> {
     }
 
     /// The state a FROM starts from.
-    fn base(&mut self, from: &str, text: &str) -> Result<State> {
+    /// `platform`: FROM's `--platform` (the image pulled is that platform's; RUN steps of
+    /// another platform than the host's fail to execute, as rl does not emulate).
+    fn base(&mut self, from: &str, platform: Option<&str>, text: &str) -> Result<State> {
         let fresh = |image: Option<ImageRecord>, config: ContainerConfig, key: String| State {
             image,
             config,
@@ -344,7 +353,7 @@ impl Builder<'_> {
             .and_then(|i| self.built.get(&i).cloned());
         let image = match stage_ref {
             Some(r) => r,
-            None => self.image(from, text)?,
+            None => self.image_for(from, platform, text)?,
         };
         let config = self.config_of(&image)?;
         let key = hash(&["from", image.id.as_str()]);
@@ -358,9 +367,28 @@ impl Builder<'_> {
 
     /// A FROM or `--from` image: local, or pulled as `--pull` says.
     fn image(&self, name: &str, text: &str) -> Result<ImageRecord> {
-        crate::cli::run::ensure_image_named(self.ctx, name, &self.opts.pull, None)
+        self.image_for(name, None, text)
+    }
+
+    /// [`Self::image`] for a platform (`os/arch[/variant]`): a local image of another platform
+    /// is not taken for it.
+    fn image_for(&self, name: &str, platform: Option<&str>, text: &str) -> Result<ImageRecord> {
+        let record = crate::cli::run::ensure_image_named(self.ctx, name, &self.opts.pull, platform)
             .map(|l| l.record)
-            .map_err(|e| self.fail(text, e.one_line()))
+            .map_err(|e| self.fail(text, e.one_line()))?;
+        if let Some(p) = platform
+            && !record.platform.is_empty()
+            && !platform_matches(p, &record.platform)
+        {
+            return Err(self.fail(
+                text,
+                format!(
+                    "the local image {name} is {}, not {p}: pull it with `rl pull --platform {p} {name}` (or build with --pull=always)",
+                    record.platform
+                ),
+            ));
+        }
+        Ok(record)
     }
 
     fn expand(&self, st: &State, word: &str, text: &str) -> Result<String> {
@@ -1229,6 +1257,18 @@ impl Builder<'_> {
     }
 }
 
+/// Whether an image of `have` (`os/arch[/variant]`) serves a FROM `--platform=want` (a
+/// variant only counts when asked for).
+fn platform_matches(want: &str, have: &str) -> bool {
+    let w: Vec<&str> = want.split('/').collect();
+    let h: Vec<&str> = have.split('/').collect();
+    w.len() >= 2
+        && h.len() >= 2
+        && w[0] == h[0]
+        && w[1] == h[1]
+        && (w.len() < 3 || h.get(2) == w.get(2))
+}
+
 /// With several sources the destination is a directory.
 fn dest_for(dest: &str, many: bool) -> String {
     if many && !dest.ends_with('/') {
@@ -1477,6 +1517,16 @@ fn mount_layers(store: &Store, layers: &[PathBuf]) -> std::result::Result<PathBu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn platforms_match_on_os_and_arch_and_asked_variants() {
+        assert!(platform_matches("linux/amd64", "linux/amd64"));
+        assert!(platform_matches("linux/arm64", "linux/arm64/v8"));
+        assert!(platform_matches("linux/arm64/v8", "linux/arm64/v8"));
+        assert!(!platform_matches("linux/arm64/v8", "linux/arm64"));
+        assert!(!platform_matches("linux/arm64", "linux/amd64"));
+        assert!(!platform_matches("arm64", "linux/arm64"));
+    }
 
     #[test]
     fn url_file_names_as_docker() {

@@ -309,3 +309,24 @@ fn build_bad_input() {
     );
     assert_eq!(env.rl(&["ps", "-a", "-q"]).success().out(), "");
 }
+
+#[test]
+fn from_platform_picks_that_image() {
+    let env = TestEnv::new();
+    let multi = &pushed().multiarch.reference;
+    let file = format!(
+        "FROM --platform=linux/arm64 {multi} AS arm\n\
+         FROM {small}\n\
+         COPY --from=arm /etc/rl-platform /arm-platform\n\
+         CMD [\"cat\", \"/arm-platform\"]\n",
+        small = small()
+    );
+    let dir = context(&env, "ctx", &[("Containerfile", &file)]);
+    build(&env, &dir, &["-t", "plat"]).success();
+    assert_eq!(env.rl(&["run", "--rm", "plat"]).success().stdout, "arm64\n");
+    // A local image of another platform is not taken for the one asked for.
+    env.rl(&["pull", "-q", multi]).success();
+    let file = format!("FROM --platform=linux/arm64 {multi}\n");
+    let dir = context(&env, "ctx2", &[("Containerfile", &file)]);
+    build(&env, &dir, &["--pull=never"]).fails_with(125, "not linux/arm64");
+}
