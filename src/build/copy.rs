@@ -451,23 +451,14 @@ fn write_dir<W: Write>(
     b.append_data(&mut h, format!("{path}/"), std::io::empty())
 }
 
-/// What an ADD source file is: a tar archive to extract (plain, gzip or zstd), or a file to copy.
-/// bzip2 and xz archives are refused (rl has no decompressor for them).
+/// What an ADD source file is: a tar archive to extract (plain, gzip, bzip2, xz or zstd), or a
+/// file to copy.
 pub fn is_archive(p: &Path) -> Result<bool, String> {
-    let Ok(mut f) = std::fs::File::open(p) else {
+    let Ok(f) = std::fs::File::open(p) else {
         return Ok(false);
     };
     if !f.metadata().is_ok_and(|m| m.is_file()) {
         return Ok(false);
-    }
-    let mut head = [0u8; 6];
-    let n = f.read(&mut head).unwrap_or(0);
-    let h = &head[..n];
-    if h.starts_with(b"BZh") || h.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        return Err(format!(
-            "{}: bzip2 and xz archives cannot be extracted by ADD (use gzip, zstd or plain tar, or COPY it and extract it with RUN)",
-            p.display()
-        ));
     }
     let Ok(f) = std::fs::File::open(p) else {
         return Ok(false);
@@ -675,8 +666,41 @@ mod tests {
         assert_eq!(is_archive(&tar_path), Ok(true));
         std::fs::write(d.path().join("plain"), "not a tar").unwrap();
         assert_eq!(is_archive(&d.path().join("plain")), Ok(false));
+        // A file that only starts like bzip2 is copied as it is.
         std::fs::write(d.path().join("b.bz2"), "BZh91AY").unwrap();
-        assert!(is_archive(&d.path().join("b.bz2")).is_err());
+        assert_eq!(is_archive(&d.path().join("b.bz2")), Ok(false));
+        // bzip2 and xz archives are extracted as gzip and zstd ones are.
+        let plain = std::fs::read(&tar_path).unwrap();
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(&plain).unwrap();
+        std::fs::write(d.path().join("t.tar.bz2"), bz.finish().unwrap()).unwrap();
+        assert_eq!(is_archive(&d.path().join("t.tar.bz2")), Ok(true));
+        let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        xz.write_all(&plain).unwrap();
+        std::fs::write(d.path().join("t.tar.xz"), xz.finish().unwrap()).unwrap();
+        assert_eq!(is_archive(&d.path().join("t.tar.xz")), Ok(true));
+        let names_of = |src: PathBuf| -> Vec<String> {
+            let items = vec![Item {
+                src,
+                dest: "dest".into(),
+                archive: true,
+            }];
+            let mut out = Vec::new();
+            write_tar(&items, Attrs::default(), &|_| None, &mut out).unwrap();
+            tar::Archive::new(out.as_slice())
+                .entries()
+                .unwrap()
+                .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(
+            names_of(d.path().join("t.tar.xz")),
+            names_of(tar_path.clone())
+        );
+        assert_eq!(
+            names_of(d.path().join("t.tar.bz2")),
+            names_of(tar_path.clone())
+        );
         let items = vec![Item {
             src: tar_path,
             dest: "dest".into(),

@@ -63,7 +63,7 @@ pub struct LoadArgs {
 /// Options of `rl import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The root file system tarball (plain, gzip or zstd), or - for stdin
+    /// The root file system tarball (plain, gzip, bzip2, xz or zstd), or - for stdin
     #[arg(value_name = "TARBALL|-")]
     pub source: String,
     /// Name for the new image

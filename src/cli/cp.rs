@@ -801,7 +801,7 @@ fn copy_in(paths: &Paths, a: &CpArgs, src: &str, ctr: &str, path: &str) -> Resul
     Ok(())
 }
 
-/// Read a tar stream (plain, gzip or zstd) from standard input into an unnamed temporary file,
+/// Read a tar stream (plain, gzip, bzip2, xz or zstd) from standard input into an unnamed temporary file,
 /// decompressed, and check it (hostile names are refused before anything is written into the
 /// container).
 fn spool_stdin() -> Result<File> {

@@ -67,12 +67,8 @@ fn sniff(prefix: &[u8]) -> Result<Compression> {
     Ok(match prefix {
         [0x1f, 0x8b, ..] => Compression::Gzip,
         [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
-        [0xfd, b'7', b'z', b'X', ..] => {
-            return Err(Error::Msg("xz-compressed input is not supported".into()));
-        }
-        [b'B', b'Z', b'h', ..] => {
-            return Err(Error::Msg("bzip2-compressed input is not supported".into()));
-        }
+        [0xfd, b'7', b'z', b'X', ..] => Compression::Xz,
+        [b'B', b'Z', b'h', ..] => Compression::Bzip2,
         _ => Compression::None,
     })
 }
@@ -1700,6 +1696,7 @@ mod tests {
         assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]).unwrap(), Compression::Gzip);
         assert_eq!(sniff(&[0x28, 0xb5, 0x2f, 0xfd]).unwrap(), Compression::Zstd);
         assert_eq!(sniff(b"abc").unwrap(), Compression::None);
-        assert!(sniff(b"BZh9").is_err());
+        assert_eq!(sniff(b"BZh9").unwrap(), Compression::Bzip2);
+        assert_eq!(sniff(&[0xfd, b'7', b'z', b'X']).unwrap(), Compression::Xz);
     }
 }

@@ -275,6 +275,10 @@ pub enum Compression {
     Gzip,
     /// zstd.
     Zstd,
+    /// bzip2 (archives only: `rl import`, `rl load`, `ADD`; never a layer media type).
+    Bzip2,
+    /// xz (archives only, as bzip2).
+    Xz,
 }
 
 /// The compression of a layer media type; non-distributable and foreign layers are refused.

@@ -419,6 +419,10 @@ pub(crate) enum Decoded<R: Read> {
     Gzip(Box<flate2::read::MultiGzDecoder<R>>),
     /// zstd.
     Zstd(Box<zstd::stream::read::Decoder<'static, BufReader<R>>>),
+    /// bzip2 (possibly multi-stream).
+    Bzip2(Box<bzip2::read::MultiBzDecoder<R>>),
+    /// xz (possibly multi-stream).
+    Xz(Box<liblzma::read::XzDecoder<R>>),
 }
 
 impl<R: Read> Decoded<R> {
@@ -427,6 +431,10 @@ impl<R: Read> Decoded<R> {
             Compression::None => Decoded::Plain(r),
             Compression::Gzip => Decoded::Gzip(Box::new(flate2::read::MultiGzDecoder::new(r))),
             Compression::Zstd => Decoded::Zstd(Box::new(zstd::stream::read::Decoder::new(r)?)),
+            Compression::Bzip2 => Decoded::Bzip2(Box::new(bzip2::read::MultiBzDecoder::new(r))),
+            Compression::Xz => {
+                Decoded::Xz(Box::new(liblzma::read::XzDecoder::new_multi_decoder(r)))
+            }
         })
     }
 
@@ -435,6 +443,8 @@ impl<R: Read> Decoded<R> {
             Decoded::Plain(r) => r,
             Decoded::Gzip(d) => d.into_inner(),
             Decoded::Zstd(d) => d.finish().into_inner(),
+            Decoded::Bzip2(d) => d.into_inner(),
+            Decoded::Xz(d) => d.into_inner(),
         }
     }
 }
@@ -445,6 +455,8 @@ impl<R: Read> Read for Decoded<R> {
             Decoded::Plain(r) => r.read(buf),
             Decoded::Gzip(d) => d.read(buf),
             Decoded::Zstd(d) => d.read(buf),
+            Decoded::Bzip2(d) => d.read(buf),
+            Decoded::Xz(d) => d.read(buf),
         }
     }
 }

@@ -205,6 +205,8 @@ fn prepare(env: &TestEnv, case: &Case, http: &str, under: &str) -> PathBuf {
                 "z"
             } else if name.ends_with(".bz2") {
                 "j"
+            } else if name.ends_with(".xz") {
+                "J"
             } else {
                 ""
             };
