@@ -188,15 +188,6 @@ fn fallback_config(
     Ok(c)
 }
 
-/// Paths rl creates in every container's upper directory as mount points of its own: never
-/// part of a commit.
-const OWN_MOUNTS: &[&str] = &[
-    "etc/hosts",
-    "etc/hostname",
-    "etc/resolv.conf",
-    "run/.containerenv",
-];
-
 /// Write the upper directory as a layer and make the image (`rl build` commits RUN steps so).
 pub(crate) fn layer_image(
     store: &Store,
@@ -217,7 +208,8 @@ pub(crate) fn layer_image(
     std::thread::scope(|s| {
         let writer = s.spawn(move || {
             let map = |uid: u32, gid: u32| maps.to_container(uid, gid);
-            let skip = |rel: &str, m: &std::fs::Metadata| skip_path(&upper, rel, m);
+            let skip =
+                |rel: &str, m: &std::fs::Metadata| container::is_own_mount_point(&upper, rel, m);
             let tar = crate::container::tree_tar::TreeTar {
                 whiteouts: true,
                 map_ids: Some(&map),
@@ -241,14 +233,6 @@ pub(crate) fn layer_image(
     })
 }
 
-/// rl's own mount points, and the empty `proc`, `sys` and `dev` directories.
-fn skip_path(upper: &Path, rel: &str, m: &std::fs::Metadata) -> bool {
-    OWN_MOUNTS.contains(&rel)
-        || (matches!(rel, "proc" | "sys" | "dev")
-            && m.is_dir()
-            && std::fs::read_dir(upper.join(rel)).is_ok_and(|mut d| d.next().is_none()))
-}
-
 /// How ids on disk (as rl's user namespace sees them) become the container's: the same for a
 /// container in rl's namespace; through its own maps for `--userns=keep-id` and `--uidmap`.
 /// `(inside, host, count)` ranges of one id kind.
@@ -266,7 +250,7 @@ impl IdMaps {
     fn of(dir: &Path) -> Result<IdMaps> {
         let read = |p: &str| -> Result<Vec<(u32, u32, u32)>> {
             let text = std::fs::read_to_string(p).map_err(|e| Error::path("read", p, e))?;
-            Ok(parse_map(&text))
+            Ok(super::ops::parse_map(&text))
         };
         let ours = (read("/proc/self/uid_map")?, read("/proc/self/gid_map")?);
         let spec: Option<oci_spec::runtime::Spec> = std::fs::read(dir.join("config.json"))
@@ -297,31 +281,15 @@ impl IdMaps {
     }
 }
 
-/// `inside host count` lines.
-fn parse_map(text: &str) -> Vec<(u32, u32, u32)> {
-    text.lines()
-        .filter_map(|l| {
-            let f: Vec<u32> = l
-                .split_whitespace()
-                .filter_map(|w| w.parse().ok())
-                .collect();
-            (f.len() == 3).then(|| (f[0], f[1], f[2]))
-        })
-        .collect()
-}
-
 /// An id of `from`'s inside → host → `to`'s inside (65534, the overflow id, when unmapped).
 fn translate(from: &[(u32, u32, u32)], to: &[(u32, u32, u32)], id: u32) -> u32 {
-    let host = from
-        .iter()
-        .find(|(i, _, n)| id >= *i && id - i < *n)
-        .map(|(i, h, _)| h + (id - i));
-    host.and_then(|h| {
-        to.iter()
-            .find(|(_, hs, n)| h >= *hs && h - hs < *n)
-            .map(|(i, hs, _)| i + (h - hs))
-    })
-    .unwrap_or(65534)
+    super::ops::map_to_host(from, id)
+        .and_then(|h| {
+            to.iter()
+                .find(|(_, hs, n)| h >= *hs && h - hs < *n)
+                .map(|(i, hs, _)| i + (h - hs))
+        })
+        .unwrap_or(65534)
 }
 
 #[cfg(test)]
@@ -330,9 +298,9 @@ mod tests {
 
     #[test]
     fn ids_go_through_the_host() {
-        let ours = parse_map("0 1000 1\n1 100000 65536\n");
+        let ours = crate::cli::ops::parse_map("0 1000 1\n1 100000 65536\n");
         // keep-id: container 1000 is the user, 0..999 the first subuids.
-        let theirs = parse_map("0 100000 1000\n1000 1000 1\n1001 101000 64536\n");
+        let theirs = crate::cli::ops::parse_map("0 100000 1000\n1000 1000 1\n1001 101000 64536\n");
         assert_eq!(translate(&ours, &ours, 5), 5);
         assert_eq!(translate(&ours, &theirs, 0), 1000);
         assert_eq!(translate(&ours, &theirs, 1), 0);

@@ -294,13 +294,7 @@ fn matches_filters(
                     )));
                 }
             },
-            "label" => {
-                let labels = image_labels(ctx, i);
-                match v.split_once('=') {
-                    Some((lk, lv)) => labels.get(lk).is_some_and(|x| x == lv),
-                    None => labels.contains_key(v),
-                }
-            }
+            "label" => super::ps::label_matches(&image_labels(ctx, i), v),
             "before" | "since" => {
                 let other = all
                     .iter()

@@ -404,7 +404,7 @@ pub fn start_detached(a: &StartArgs) -> Result<()> {
                 }),
                 Some(("status", v)) => all.retain(|r| r.state == v),
                 Some(("name", v)) => all.retain(|r| r.name.contains(v)),
-                Some(("label", v)) => all.retain(|r| super::ps::label_matches(r, v)),
+                Some(("label", v)) => all.retain(|r| super::ps::label_matches(&r.labels, v)),
                 _ => {
                     return Err(Error::Usage(format!(
                         "invalid --filter {f:?}: want restart-policy=, status=, name= or label="
@@ -584,7 +584,11 @@ pub fn prune(a: &PruneArgs) -> Result<()> {
         .into_iter()
         .filter(|r| !r.is_running())
         .filter(|r| until.is_none_or(|u| i64::try_from(r.created).unwrap_or(0) * 1_000_000_000 < u))
-        .filter(|r| labels.iter().all(|l| super::ps::label_matches(r, l)))
+        .filter(|r| {
+            labels
+                .iter()
+                .all(|l| super::ps::label_matches(&r.labels, l))
+        })
         .collect();
     if victims.is_empty() {
         return Ok(());

@@ -529,7 +529,9 @@ impl Filters {
     fn matches(&self, n: &Network, in_use: &dyn Fn(&Network) -> bool) -> bool {
         let created = i64::try_from(n.created).unwrap_or(i64::MAX);
         self.by_key.iter().all(|(&key, values)| match key {
-            "label" => values.iter().all(|v| label_matches(&n.labels, v)),
+            "label" => values
+                .iter()
+                .all(|v| super::ps::label_matches(&n.labels, v)),
             "until" => self.until.iter().all(|&t| created < t),
             "dangling" => self.dangling.iter().any(|&d| d != in_use(n)),
             "name" => values.iter().any(|v| super::ps::name_matches(&n.name, v)),
@@ -537,14 +539,6 @@ impl Filters {
             "driver" => values.iter().any(|v| &n.driver == v),
             _ => false,
         })
-    }
-}
-
-/// `label=KEY` or `label=KEY=VALUE`.
-fn label_matches(labels: &BTreeMap<String, String>, v: &str) -> bool {
-    match v.split_once('=') {
-        Some((k, val)) => labels.get(k).is_some_and(|x| x == val),
-        None => labels.contains_key(v),
     }
 }
 

@@ -581,13 +581,13 @@ struct Names {
     gid_map: Vec<(u32, u32, u32)>,
 }
 
-fn map_to_host(map: &[(u32, u32, u32)], id: u32) -> Option<u32> {
+pub(crate) fn map_to_host(map: &[(u32, u32, u32)], id: u32) -> Option<u32> {
     map.iter()
         .find(|(inside, _, len)| id >= *inside && id - inside < *len)
         .map(|(inside, outside, _)| outside + (id - inside))
 }
 
-fn parse_map(text: &str) -> Vec<(u32, u32, u32)> {
+pub(crate) fn parse_map(text: &str) -> Vec<(u32, u32, u32)> {
     text.lines()
         .filter_map(|l| {
             let mut f = l.split_whitespace().map(|v| v.parse::<u32>().ok());
@@ -756,16 +756,6 @@ pub struct DiffArgs {
     pub format: Option<String>,
 }
 
-/// Paths rl itself mounts over in every container (skipped by `diff` if they show up).
-const OWN_MOUNTS: &[&str] = &[
-    "etc/hosts",
-    "etc/hostname",
-    "etc/resolv.conf",
-    "run/.containerenv",
-];
-/// Mount point directories, skipped when empty.
-const OWN_DIRS: &[&str] = &["proc", "sys", "dev"];
-
 /// One change: `C`, `A` or `D`, and the path relative to `/`.
 type Change = (char, String);
 
@@ -789,13 +779,7 @@ fn changes(upper: &std::path::Path, image_has: &dyn Fn(&str) -> bool) -> Vec<Cha
             let Ok(m) = e.metadata() else {
                 continue;
             };
-            if OWN_MOUNTS.contains(&path.as_str()) {
-                continue;
-            }
-            if m.is_dir()
-                && OWN_DIRS.contains(&path.as_str())
-                && std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_none())
-            {
+            if container::is_own_mount_point(upper, &path, &m) {
                 continue;
             }
             if m.file_type().is_char_device() && m.rdev() == 0 {

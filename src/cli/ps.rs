@@ -410,7 +410,7 @@ impl Filters {
     /// Whether a container passes every filter.
     fn matches(&self, r: &Record) -> bool {
         self.by_key.iter().all(|(&key, values)| match key {
-            "label" => values.iter().all(|v| label_matches(r, v)),
+            "label" => values.iter().all(|v| label_matches(&r.labels, v)),
             "before" => self.before.iter().any(|&t| r.created < t),
             "since" => self.since.iter().any(|&t| r.created > t),
             _ => values.iter().any(|v| one_matches(key, v, r)),
@@ -450,11 +450,12 @@ pub(crate) fn name_matches(name: &str, pat: &str) -> bool {
     }
 }
 
-/// `label=KEY` or `label=KEY=VALUE`.
-pub(crate) fn label_matches(r: &Record, v: &str) -> bool {
+/// `label=KEY` or `label=KEY=VALUE` against a set of labels (containers, images, volumes,
+/// networks).
+pub(crate) fn label_matches(labels: &std::collections::BTreeMap<String, String>, v: &str) -> bool {
     match v.split_once('=') {
-        Some((k, val)) => r.labels.get(k).is_some_and(|x| x == val),
-        None => r.labels.contains_key(v),
+        Some((k, val)) => labels.get(k).is_some_and(|x| x == val),
+        None => labels.contains_key(v),
     }
 }
 

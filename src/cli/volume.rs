@@ -344,8 +344,12 @@ impl Filters {
     /// Whether a volume passes every filter (`in_use`: whether a container mounts it).
     fn matches(&self, v: &Volume, in_use: &dyn Fn(&Volume) -> bool) -> bool {
         self.by_key.iter().all(|(&key, values)| match key {
-            "label" => values.iter().all(|x| label_matches(&v.labels, x)),
-            "label!" => values.iter().all(|x| !label_matches(&v.labels, x)),
+            "label" => values
+                .iter()
+                .all(|x| super::ps::label_matches(&v.labels, x)),
+            "label!" => values
+                .iter()
+                .all(|x| !super::ps::label_matches(&v.labels, x)),
             "until" => self.until.iter().all(|&t| v.created < t),
             "dangling" => self.dangling.iter().any(|&d| d != in_use(v)),
             "name" => values.iter().any(|x| super::ps::name_matches(&v.name, x)),
@@ -353,14 +357,6 @@ impl Filters {
             "scope" => values.iter().any(|x| x == "local"),
             _ => false,
         })
-    }
-}
-
-/// `label=KEY` or `label=KEY=VALUE`.
-fn label_matches(labels: &BTreeMap<String, String>, v: &str) -> bool {
-    match v.split_once('=') {
-        Some((k, val)) => labels.get(k).is_some_and(|x| x == val),
-        None => labels.contains_key(v),
     }
 }
 

@@ -380,7 +380,7 @@ pub fn chown_tree(root: &Path, uid: u32, gid: u32) -> Result<()> {
 }
 
 /// Where the runtime mounts in every container, relative to `/`: (path, is a directory).
-const MOUNT_POINTS: &[(&str, bool)] = &[
+pub(crate) const MOUNT_POINTS: &[(&str, bool)] = &[
     ("proc", true),
     ("sys", true),
     ("dev", true),
@@ -389,6 +389,18 @@ const MOUNT_POINTS: &[(&str, bool)] = &[
     ("etc/resolv.conf", false),
     ("run/.containerenv", false),
 ];
+
+/// Whether `rel` (relative to `/`) in a container's upper directory `upper` is only a mount point
+/// the runtime made: its own files (hosts, resolv.conf, ...), or an empty `proc`, `sys` or `dev`.
+/// `diff` and `commit` leave these out.
+pub fn is_own_mount_point(upper: &Path, rel: &str, m: &fs::Metadata) -> bool {
+    MOUNT_POINTS.iter().any(|(p, is_dir)| {
+        *p == rel
+            && (!is_dir
+                || (m.is_dir()
+                    && fs::read_dir(upper.join(rel)).is_ok_and(|mut d| d.next().is_none())))
+    })
+}
 
 /// What the merged view of layers (top first) has at a path.
 #[derive(Debug)]
