@@ -313,6 +313,9 @@ _rl() {
             rl__subcmd__system,info)
                 cmd="rl__subcmd__system__subcmd__info"
                 ;;
+            rl__subcmd__system,migrate)
+                cmd="rl__subcmd__system__subcmd__migrate"
+                ;;
             rl__subcmd__system,prune)
                 cmd="rl__subcmd__system__subcmd__prune"
                 ;;
@@ -3203,7 +3206,7 @@ _rl() {
             return 0
             ;;
         rl__subcmd__system)
-            opts="-h --help df events info prune"
+            opts="-h --help df events info migrate prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3291,6 +3294,20 @@ _rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rl__subcmd__system__subcmd__migrate)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -773,11 +773,12 @@ complete -c rl -n "__fish_rl_using_subcommand stats" -s h -l help -d 'Print help
 complete -c rl -n "__fish_rl_using_subcommand stop" -s t -l time -d 'Seconds to wait for the stop signal to work before killing (default 10)' -r
 complete -c rl -n "__fish_rl_using_subcommand stop" -s a -l all -d 'Stop every running container'
 complete -c rl -n "__fish_rl_using_subcommand stop" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -s h -l help -d 'Print help'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "df" -d 'Show disk usage of images, containers and volumes'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "events" -d 'Show events from rl\'s event log (same as `rl events`)'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "info" -d 'Show what rl knows about this machine (same as `rl info`)'
-complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info prune" -f -a "prune" -d 'Remove stopped containers, dangling images and (with --volumes) unused volumes'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info migrate prune" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info migrate prune" -f -a "df" -d 'Show disk usage of images, containers and volumes'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info migrate prune" -f -a "events" -d 'Show events from rl\'s event log (same as `rl events`)'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info migrate prune" -f -a "info" -d 'Show what rl knows about this machine (same as `rl info`)'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info migrate prune" -f -a "migrate" -d 'Stop the pause process that keeps rl\'s user namespace between commands (after editing /etc/subuid, or to replace the rl binary); the next command starts a fresh one'
+complete -c rl -n "__fish_rl_using_subcommand system; and not __fish_seen_subcommand_from df events info migrate prune" -f -a "prune" -d 'Remove stopped containers, dangling images and (with --volumes) unused volumes'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from df" -l format -d 'Output format: json, or a Go template applied to each row' -r
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from df" -s v -l verbose -d 'Show every image, container and volume (accepted; the summary is printed)'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
@@ -792,6 +793,7 @@ false\t''"
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from events" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from info" -s f -l format -d 'Output format: json, or a Go template such as \'{{.Host.Kernel}}\'' -r
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
+complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from migrate" -s h -l help -d 'Print help'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from prune" -s a -l all -d 'Also remove every image no container uses, not only dangling ones'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'
 complete -c rl -n "__fish_rl_using_subcommand system; and __fish_seen_subcommand_from prune" -l volumes -d 'Also remove volumes no container uses'

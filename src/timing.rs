@@ -20,3 +20,26 @@ pub fn mark(phase: &str) {
         );
     }
 }
+
+/// With `RL_TIMING` set: this process's peak and current memory (VmHWM, RssAnon, RssFile from
+/// /proc/self/status), one line, for `scripts/bench-run`'s peak-RSS figure. Only this process:
+/// a parent's own figure (a benchmark's getrusage of its children) would count the starter too.
+pub fn memory() {
+    if start().is_none() {
+        return;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().trim_end_matches(" kB").trim().to_string())
+            .unwrap_or_default()
+    };
+    eprintln!(
+        "rl-memory VmHWM {} kB, RssAnon {} kB, RssFile {} kB",
+        field("VmHWM:"),
+        field("RssAnon:"),
+        field("RssFile:")
+    );
+}

@@ -12,6 +12,8 @@ use serde::Serialize;
 
 use crate::runtime::sys;
 
+pub mod pause;
+
 /// Errors about user namespaces and id maps.
 #[derive(Debug, thiserror::Error)]
 pub enum UsernsError {
@@ -583,25 +585,56 @@ impl MapMode {
     }
 }
 
-/// Move the calling process into a new user namespace (and a new mount namespace when `mount`),
-/// mapped like containers are: newuidmap/newgidmap map the subordinate ranges from a helper
-/// child forked beforehand (a process cannot map itself with more than its own id, and once in
-/// the new namespace it can no longer run the setuid helpers). Without ranges or helpers, the
-/// process maps only its own ids, and a one-line warning says how to fix it.
+/// Move the calling process into rl's user namespace (and a new mount namespace when `mount`),
+/// mapped like containers are.
 ///
-/// Must be called while the process is single-threaded (unshare(CLONE_NEWUSER) requires it).
+/// - The namespace a pause process keeps ([`pause`]) is joined when its maps are the ones the
+///   ranges give now.
+/// - Otherwise a new one is made: newuidmap/newgidmap map the subordinate ranges from a helper
+///   child forked beforehand (a process cannot map itself with more than its own id, and once in
+///   the new namespace it can no longer run the setuid helpers), and a pause process is started
+///   to keep it for the next rl.
+/// - Without ranges or helpers, the process maps only its own ids, and a one-line warning says
+///   how to fix it.
+///
+/// Must be called while the process is single-threaded (unshare(CLONE_NEWUSER) and setns(2)
+/// into a user namespace require it).
 pub fn enter(id: &Identity, mount: bool) -> Result<MapMode, UsernsError> {
     let me = std::process::id();
     let uidmap = helper_info("newuidmap").path;
     let gidmap = helper_info("newgidmap").path;
     let can_map = !id.subuids.is_empty() && !id.subgids.is_empty();
+    let (umap, gmap) = (
+        build_map(id.uid, &id.subuids),
+        build_map(id.gid, &id.subgids),
+    );
+    let unshare = |flags: CloneFlags| {
+        nix::sched::unshare(flags).map_err(|e| {
+            UsernsError::Probe(std::io::Error::other(format!("unshare: {}", e.desc())))
+        })
+    };
+    let mount_ns = || {
+        if mount {
+            unshare(CloneFlags::CLONE_NEWNS)
+        } else {
+            Ok(())
+        }
+    };
+    // The namespace a pause process keeps, mapped as these ranges map now.
+    let pause_dir = pause_enabled()
+        .then(|| crate::config::Paths::from_env().ok())
+        .flatten()
+        .map(|p| p.runtime);
+    if can_map
+        && let Some(dir) = &pause_dir
+        && pause::join(dir, &umap, &gmap)
+    {
+        mount_ns()?;
+        return Ok(MapMode::Subuid);
+    }
     let helper = match (&uidmap, &gidmap, can_map) {
         (Some(u), Some(g), true) => {
             let (u, g) = (u.clone(), g.clone());
-            let (umap, gmap) = (
-                build_map(id.uid, &id.subuids),
-                build_map(id.gid, &id.subgids),
-            );
             Some(
                 sys::spawn_in_new_ns(CloneFlags::empty(), move || {
                     // Both helpers at once: each is a setuid exec of a couple of ms.
@@ -613,14 +646,17 @@ pub fn enter(id: &Identity, mount: bool) -> Result<MapMode, UsernsError> {
         }
         _ => None,
     };
-    let mut flags = CloneFlags::CLONE_NEWUSER;
-    if mount {
-        flags |= CloneFlags::CLONE_NEWNS;
-    }
-    nix::sched::unshare(flags)
-        .map_err(|e| UsernsError::Probe(std::io::Error::other(format!("unshare: {}", e.desc()))))?;
+    unshare(CloneFlags::CLONE_NEWUSER)?;
     let why = match helper.map(|h| h.proceed()) {
-        Some(Ok(Ok(_))) => return Ok(MapMode::Subuid),
+        Some(Ok(Ok(_))) => {
+            // Kept for the next rl; started before any mount namespace of this one's, so it
+            // pins none.
+            if let Some(dir) = &pause_dir {
+                pause::start(dir);
+            }
+            mount_ns()?;
+            return Ok(MapMode::Subuid);
+        }
         Some(Ok(Err(e))) => e,
         Some(Err(e)) => e.to_string(),
         None if uidmap.is_none() || gidmap.is_none() => {
@@ -630,6 +666,7 @@ pub fn enter(id: &Identity, mount: bool) -> Result<MapMode, UsernsError> {
     };
     write_self_single_map(id.uid, id.gid)
         .map_err(|e| UsernsError::Probe(std::io::Error::other(e)))?;
+    mount_ns()?;
     eprintln!(
         "Warning: single-id mapping ({why}): files owned by other users in images keep their \
          owner only as an xattr; fix: as root, usermod --add-subuids 100000-165535 \
@@ -637,4 +674,10 @@ pub fn enter(id: &Identity, mount: bool) -> Result<MapMode, UsernsError> {
         id.user
     );
     Ok(MapMode::SingleId)
+}
+
+/// Whether rl keeps its user namespace in a pause process (see [`pause`]); `RL_PAUSE=0` turns
+/// it off, and every rl then maps a namespace of its own.
+pub fn pause_enabled() -> bool {
+    std::env::var_os("RL_PAUSE").is_none_or(|v| v != "0")
 }

@@ -175,12 +175,18 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         let id = args.get(2).and_then(|s| s.to_str()).unwrap_or("");
         return crate::monitor::main(id);
     }
+    // The process that keeps rl's user namespace (see crate::userns::pause).
+    if args.get(1).is_some_and(|a| a == "__pause") {
+        let Some(dir) = args.get(2) else { return 125 };
+        return crate::userns::pause::main(std::path::Path::new(dir));
+    }
     if args.get(1).is_some_and(|a| a == "__netns-holder") {
         return crate::network::holder::main();
     }
     if args.get(1).is_some_and(|a| a == "run") {
         let code = finish(run_only(args).and_then(|a| run::run(&a)));
         crate::timing::mark("done");
+        crate::timing::memory();
         return code;
     }
     let matches = match Cli::command().try_get_matches_from(args) {
@@ -260,6 +266,7 @@ fn dispatch(cli: Cli, path: &str) -> Result<()> {
         Command::Healthcheck(c) => health::run(&c),
         Command::System(SystemCommand::Df(a)) => system_ops::df(&a),
         Command::System(SystemCommand::Prune(a)) => system_ops::prune(&a),
+        Command::System(SystemCommand::Migrate(a)) => system::migrate(&a),
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
             lifecycle::rename(&a)
         }

@@ -162,8 +162,9 @@ fn join_one(
 }
 
 /// `rl network connect` of a running container: wire it now, and have the holder keep the
-/// network for as long as the container runs. The container must have started on a user-defined
-/// network (in the holder's user namespace). The record already names the network.
+/// network for as long as the container runs. The container must run in the holder's user
+/// namespace: it started on a user-defined network, or in the namespace rl's pause process
+/// keeps (which the holder joined too). The record already names the network.
 pub fn connect_running(
     paths: &Paths,
     rec: &Record,
@@ -177,7 +178,7 @@ pub fn connect_running(
     let theirs = crate::runtime::userns_of(Some(monitor));
     if theirs.is_none() || theirs != crate::runtime::userns_of(Some(lease.pid())) {
         return Err(Error::Msg(format!(
-            "container {} did not start on a user-defined network, so it cannot join one while it runs: stop it, connect it, and start it again",
+            "container {} runs in a user namespace of its own, not the one rl's networks are in, so it cannot join one while it runs: stop it, connect it, and start it again",
             rec.name
         )));
     }

@@ -3,7 +3,8 @@
 //!
 //! A veth pair between two network namespaces needs CAP_NET_ADMIN over both, which an
 //! unprivileged user has only when both belong to a user namespace of theirs. The holder lives
-//! in a user namespace of its own (entered with [`crate::userns::enter`]) and keeps one network
+//! in rl's user namespace (entered with [`crate::userns::enter`]: the one the pause process
+//! keeps, so containers started on no network share it too) and keeps one network
 //! namespace per network (bridge [`BRIDGE`] up, `lo` up); containers on a network are created in
 //! the holder's user namespace (`/proc/<holder pid>/ns/user`), so rl can wire them to it.
 //!
@@ -336,7 +337,7 @@ pub fn main() -> i32 {
         .ok()
         .and_then(|v| v.parse::<i32>().ok())
         .and_then(crate::runtime::sys::claim_inherited_fd);
-    close_inherited(ready.as_ref().map(|f| f.as_raw_fd()));
+    crate::runtime::sys::close_inherited(ready.as_ref().map(|f| f.as_raw_fd()));
     let mut ready = ready.map(File::from);
     let _ = nix::unistd::setsid();
     let _ = nix::unistd::chdir("/");
@@ -389,23 +390,6 @@ fn report(ready: &mut Option<File>, text: &str) {
 
 fn log(text: &str) {
     eprintln!("rl-netns[{}]: {text}", std::process::id());
-}
-
-/// Close every descriptor above stderr except `keep`: the holder outlives its starter and must
-/// hold nothing of it open.
-fn close_inherited(keep: Option<i32>) {
-    let Ok(dir) = fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    let fds: Vec<i32> = dir
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    // The directory's own descriptor is closed by now; claim_inherited_fd skips closed ones.
-    for fd in fds {
-        if fd > 2 && Some(fd) != keep {
-            drop(crate::runtime::sys::claim_inherited_fd(fd));
-        }
-    }
 }
 
 /// One client connection and the networks it uses.

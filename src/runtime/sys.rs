@@ -321,6 +321,23 @@ pub fn claim_inherited_fd(fd: i32) -> Option<OwnedFd> {
     Some(owned)
 }
 
+/// Close every descriptor above stderr except `keep`: for processes that outlive their starter
+/// (the netns holder, the pause process) and must hold nothing of it open.
+pub fn close_inherited(keep: Option<i32>) {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let fds: Vec<i32> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    // The directory's own descriptor is closed by now; claim_inherited_fd skips closed ones.
+    for fd in fds {
+        if fd > 2 && Some(fd) != keep {
+            drop(claim_inherited_fd(fd));
+        }
+    }
+}
+
 /// Drop this process's resident pages of read-only file mappings that it never wrote (code and
 /// constant data of rl and its libraries); the kernel faults them back in from the page cache
 /// on the next use. A monitor runs rl's start-up code (JSON, the runtime) once, then waits for

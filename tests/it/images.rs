@@ -612,6 +612,13 @@ fn hostile_layers_write_nothing_outside_the_store() {
             false,
         ),
     ];
+    // rl's pause process records itself in the runtime directory (soon after the first command
+    // that enters the user namespace): let that happen before the snapshot.
+    env.rl(&["unshare", "true"]).success();
+    assert!(crate::support::wait_until(
+        std::time::Duration::from_secs(5),
+        || env.pause_pid().is_some()
+    ));
     let before = snapshot(&env.root, &env.rl_data());
     for (name, tar, contained) in &cases {
         let r = push_layer_image(&client, &reg.host, &format!("rl-test/hostile-{name}"), tar);

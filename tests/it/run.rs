@@ -867,3 +867,122 @@ fn group_add_sets_supplementary_groups() {
     ])
     .fails_with(125, "unable to find group no-such-group");
 }
+
+/// The user namespace inode a container's process is in (`user:[N]` → N).
+fn userns_inode(out: &crate::support::Output) -> u64 {
+    let text = out.success().stdout.trim();
+    text.strip_prefix("user:[")
+        .and_then(|t| t.strip_suffix(']'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not a user namespace link: {text:?}"))
+}
+
+#[test]
+fn a_pause_process_keeps_the_user_namespace_between_runs() {
+    use crate::support::{is_pause_process, rl_binary, run_command, wait_until};
+    use std::time::{Duration, SystemTime};
+    let env = TestEnv::new();
+    let ns_of_run = |extra_env: &[(&str, &str)]| {
+        let mut c = env.command(rl_binary());
+        c.args(["run", "--rm", small(), "readlink", "/proc/self/ns/user"]);
+        for (k, v) in extra_env {
+            c.env(k, v);
+        }
+        userns_inode(&run_command(c, None, "rl run readlink"))
+    };
+    let record = env.runtime.join("rl/pause.pid");
+    // The pause process records itself a moment after the rl that started it.
+    let pause = || {
+        wait_until(Duration::from_secs(5), || env.pause_pid().is_some());
+        env.pause_pid()
+    };
+    let first = ns_of_run(&[]);
+    let pid = pause().expect("a pause process after the first run");
+    let text = fs::read_to_string(&record).unwrap();
+    assert_eq!(text, format!("{pid} {first}\n"));
+    // It holds nothing of rl's: /dev/null on 0-2 and its own inotify descriptor (on the record),
+    // `/` as its directory, and the host's mount namespace.
+    let mut fds: Vec<String> = fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|e| {
+            let target = fs::read_link(e.unwrap().path()).unwrap();
+            target.to_string_lossy().into_owned()
+        })
+        .collect();
+    fds.sort();
+    assert_eq!(
+        fds,
+        ["/dev/null", "/dev/null", "/dev/null", "anon_inode:inotify"],
+        "pause descriptors"
+    );
+    assert_eq!(
+        fs::read_link(format!("/proc/{pid}/cwd")).unwrap(),
+        std::path::Path::new("/")
+    );
+    assert_eq!(
+        fs::read_link(format!("/proc/{pid}/ns/mnt")).unwrap(),
+        fs::read_link("/proc/self/ns/mnt").unwrap()
+    );
+    let old = SystemTime::now() - Duration::from_secs(600);
+    fs::File::options()
+        .write(true)
+        .open(&record)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    // The next run joins it, and touches the record (the pause process's idle clock).
+    assert_eq!(ns_of_run(&[]), first);
+    assert!(fs::metadata(&record).unwrap().modified().unwrap() > old);
+    // RL_PAUSE=0: a namespace of the run's own; the pause process stays.
+    assert_ne!(ns_of_run(&[("RL_PAUSE", "0")]), first);
+    assert_eq!(env.pause_pid(), Some(pid));
+    // `rl system migrate` ends it; the next run makes a new namespace and a new pause process.
+    env.rl(&["system", "migrate"]).success();
+    assert!(!record.exists());
+    assert!(wait_until(Duration::from_secs(5), || !is_pause_process(
+        pid
+    )));
+    // (Inodes are compared only while both namespaces live: a freed one's number is reused.)
+    ns_of_run(&[]);
+    let second = pause().expect("a new pause process");
+    assert_ne!(second, pid);
+    // A record that names anything else is never joined: a dead process, garbage, or a live
+    // namespace of the user's whose maps are not rl's (here a single-id one).
+    // A pause process whose record names another ends at once (it watches the record).
+    for text in ["999999999 1\n", "garbage"] {
+        let old = env.pause_pid().expect("a pause process");
+        fs::write(&record, text).unwrap();
+        assert!(
+            wait_until(Duration::from_secs(5), || !is_pause_process(old)),
+            "the replaced pause process {old} still runs"
+        );
+        ns_of_run(&[]);
+        assert!(pause().is_some(), "no pause process after record {text:?}");
+    }
+    env.stop_pause();
+    let mut other = env.command("unshare");
+    other.args(["--user", "--map-root-user", "sleep", "60"]);
+    let mut other = other.spawn().unwrap();
+    let other_pid = other.id();
+    let mut other_ns = None;
+    wait_until(Duration::from_secs(5), || {
+        other_ns = fs::read_link(format!("/proc/{other_pid}/ns/user"))
+            .ok()
+            .filter(|l| Some(l.clone()) != fs::read_link("/proc/self/ns/user").ok());
+        other_ns.is_some()
+    });
+    let ino = fs::metadata(format!("/proc/{other_pid}/ns/user"))
+        .unwrap()
+        .ino();
+    fs::write(&record, format!("{other_pid} {ino}\n")).unwrap();
+    let joined = ns_of_run(&[]);
+    let _ = other.kill();
+    let _ = other.wait();
+    assert_ne!(joined, ino, "joined a namespace whose maps are not rl's");
+    let map = env
+        .rl(&["run", "--rm", small(), "cat", "/proc/self/uid_map"])
+        .success()
+        .stdout
+        .clone();
+    assert_eq!(map.lines().count(), 2, "{map}");
+}

@@ -235,12 +235,22 @@ fn connect_and_disconnect_stopped_and_running_containers() {
         .out()
         .to_string();
     assert!(dev.contains("eth0:") && !dev.contains("eth1:"), "{dev}");
-    // One running in its own user namespace cannot.
-    env.rl(&["run", "-d", "--name", "lone", small(), "sleep", "60"])
+    // One started on no user-defined network, in rl's user namespace (which the pause process
+    // keeps, and the networks' holder shares), joins one while it runs.
+    env.rl(&["run", "-d", "--name", "joined", small(), "sleep", "60"])
         .success();
+    env.rl(&["network", "connect", "lan", "joined"]).success();
+    env.rl(&["exec", "joined", "wget", "-qO-", "http://srv/i.html"])
+        .success()
+        .stdout_has("from-srv");
+    // One running in a user namespace of its own (RL_PAUSE=0) cannot.
+    let mut lone = env.command(crate::support::rl_binary());
+    lone.env("RL_PAUSE", "0")
+        .args(["run", "-d", "--name", "lone", small(), "sleep", "60"]);
+    crate::support::run_command(lone, None, "rl run lone").success();
     env.rl(&["network", "connect", "lan", "lone"])
-        .fails_with(125, "did not start on a user-defined network");
-    env.rl(&["rm", "-f", "app", "lone"]).success();
+        .fails_with(125, "runs in a user namespace of its own");
+    env.rl(&["rm", "-f", "app", "lone", "joined"]).success();
     env.rl(&["network", "disconnect", "lan", "cli"]).success();
     let rec = crate::support::container_record(&env, "cli");
     assert!(rec["networks"].is_null(), "{rec}");

@@ -312,10 +312,12 @@ impl TestEnv {
         run_command(c, stdin, &format!("rl {}", args.join(" ")))
     }
 
-    /// Processes that carry this env's marker, or are children of one that does.
+    /// Processes that carry this env's marker, or are children of one that does; not the
+    /// recorded pause process, which is meant to outlive rl (an unrecorded one is a leak).
     pub fn stray_processes(&self) -> Vec<(u32, String)> {
         let marker = format!("RL_TEST_ROOT={}", self.root.display());
         let me = std::process::id();
+        let pause = self.pause_pid();
         let mut found = Vec::new();
         let Ok(rd) = fs::read_dir("/proc") else {
             return found;
@@ -324,7 +326,7 @@ impl TestEnv {
             let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
                 continue;
             };
-            if pid == me {
+            if pid == me || Some(pid) == pause {
                 continue;
             }
             let Ok(environ) = fs::read(format!("/proc/{pid}/environ")) else {
@@ -338,6 +340,20 @@ impl TestEnv {
             }
         }
         found
+    }
+
+    /// The pause process rl left in this env (`$XDG_RUNTIME_DIR/rl/pause.pid`), if it runs.
+    pub fn pause_pid(&self) -> Option<u32> {
+        let text = fs::read_to_string(self.runtime.join("rl/pause.pid")).ok()?;
+        let pid: u32 = text.split_whitespace().next()?.parse().ok()?;
+        is_pause_process(pid).then_some(pid)
+    }
+
+    /// Kill this env's pause process (the leak check's wait covers its exit).
+    pub fn stop_pause(&self) {
+        if let Some(pid) = self.pause_pid() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
     }
 
     /// Mount points below this env's root, as the host mount namespace sees them.
@@ -361,6 +377,9 @@ impl Default for TestEnv {
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
+        // The pause process that keeps rl's user namespace is meant to outlive rl (see
+        // userns::pause): end it first; anything else still running is a leak.
+        self.stop_pause();
         let ok = wait_until(Duration::from_secs(5), || {
             self.stray_processes().is_empty() && self.stray_mounts().is_empty()
         });
@@ -383,6 +402,16 @@ impl Drop for TestEnv {
             panic!("leak check: processes left behind: {procs:?}; mounts left behind: {mounts:?}");
         }
     }
+}
+
+/// Whether `pid` is a live (not zombie) rl pause process.
+pub fn is_pause_process(pid: u32) -> bool {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // `pid (comm) state ...`
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return false;
+    };
+    &stat[open + 1..close] == "rl-pause" && !stat[close + 1..].trim_start().starts_with('Z')
 }
 
 /// Every process below `pid` (children before their parents' siblings: deepest last found first).
