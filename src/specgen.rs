@@ -1575,8 +1575,15 @@ fn rlimits(defaults: &[PosixRlimit], ulimits: &[String]) -> Result<Vec<PosixRlim
 /// Only sysctls that belong to a namespace the container has of its own: IPC (`kernel.msg*`,
 /// `kernel.sem`, `kernel.shm*`, `fs.mqueue.*`), UTS (`kernel.hostname`, `kernel.domainname`) and
 /// network (`net.*`); the last two not with the host network. A later value for a key wins.
+///
+/// With a network namespace of its own, the container also gets podman's default sysctl
+/// (containers.conf `default_sysctls`): `net.ipv4.ping_group_range=0 0`, so that root can
+/// `ping` without CAP_NET_RAW. `--sysctl` overrides it.
 fn sysctls(list: &[String], network: NetworkMode) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
+    if network != NetworkMode::Host {
+        out.insert("net.ipv4.ping_group_range".to_string(), "0 0".to_string());
+    }
     for s in list {
         let Some((key, value)) = s.split_once('=') else {
             return Err(SpecError::Sysctl(format!(
@@ -3759,7 +3766,20 @@ far:x:100000:alice
             got.get("kernel.sem").map(String::as_str),
             Some("250 32000 32 128")
         );
-        assert_eq!(linux(&Fx::new().ok()).sysctl(), &None);
+        // podman's default: root may ping (not with the host's network).
+        assert_eq!(
+            linux(&Fx::new().ok()).sysctl(),
+            &Some(HashMap::from([(
+                "net.ipv4.ping_group_range".to_string(),
+                "0 0".to_string()
+            )]))
+        );
+        let host_net = Fx::opts(RunOptions {
+            network: NetworkMode::Host,
+            ..Default::default()
+        })
+        .ok();
+        assert_eq!(linux(&host_net).sysctl(), &None);
 
         let err = |list: &[&str], network: NetworkMode| {
             Fx::opts(RunOptions {
@@ -3791,7 +3811,7 @@ far:x:100000:alice
         .ok();
         assert_eq!(
             linux(&none_net).sysctl().as_ref().map(HashMap::len),
-            Some(2)
+            Some(3)
         );
         assert_eq!(
             err(&["net.ipv4.ip_forward"], NetworkMode::Private),

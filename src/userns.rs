@@ -601,8 +601,6 @@ impl MapMode {
 /// into a user namespace require it).
 pub fn enter(id: &Identity, mount: bool) -> Result<MapMode, UsernsError> {
     let me = std::process::id();
-    let uidmap = helper_info("newuidmap").path;
-    let gidmap = helper_info("newgidmap").path;
     let can_map = !id.subuids.is_empty() && !id.subgids.is_empty();
     let (umap, gmap) = (
         build_map(id.uid, &id.subuids),
@@ -632,6 +630,8 @@ pub fn enter(id: &Identity, mount: bool) -> Result<MapMode, UsernsError> {
         mount_ns()?;
         return Ok(MapMode::Subuid);
     }
+    let uidmap = helper_info("newuidmap").path;
+    let gidmap = helper_info("newgidmap").path;
     let helper = match (&uidmap, &gidmap, can_map) {
         (Some(u), Some(g), true) => {
             let (u, g) = (u.clone(), g.clone());

@@ -956,7 +956,10 @@ fn join_netns_in_spec(spec: &mut oci_spec::runtime::Spec, path: &str) {
 
 /// Create a container from the options: pull if needed, generate the spec, write the container's
 /// directory and record. Leaves the process in the container's user namespace.
-fn create(a: &RunArgs) -> Result<Created> {
+///
+/// `foreground`: the container starts in this process next (a foreground `rl run`), so work it
+/// will need may begin now.
+fn create(a: &RunArgs, foreground: bool) -> Result<Created> {
     if a.memory.is_some() || a.cpus.is_some() || a.pids_limit.is_some() {
         return Err(Error::Msg(
             "resource limits (--memory, --cpus, --pids-limit) need a cgroup v2 subtree delegated \
@@ -1147,6 +1150,11 @@ fn create(a: &RunArgs) -> Result<Created> {
     }
     let seccomp = seccomp_filter(a, &spec, &ctx)?;
     crate::timing::mark("seccomp filter ready");
+    // `--network none` in the foreground: its network namespace is made on a thread while the
+    // container's files are written (nothing below forks before the container is started).
+    let netns = (foreground && matches!(net_mode, Mode::None) && nested.is_none())
+        .then(net::netlink::NetnsAhead::start)
+        .flatten();
     let dir = ctx.paths.containers().join(&id);
     for d in ["rootfs", "upper", "work"] {
         crate::config::ensure_dir(&dir.join(d))?;
@@ -1290,6 +1298,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         seccomp,
         init: a.init,
         nested_userns: nested,
+        netns: None,
     };
     Ok(Created {
         spec,
@@ -1306,6 +1315,7 @@ fn create(a: &RunArgs) -> Result<Created> {
         rm: a.rm,
         tty: a.tty,
         interactive: a.interactive,
+        netns,
     })
 }
 
@@ -1338,12 +1348,15 @@ pub struct Created {
     /// clients write to.
     #[serde(default)]
     pub interactive: bool,
+    /// Its network namespace, being made meanwhile (foreground `--network none`).
+    #[serde(skip)]
+    pub netns: Option<net::netlink::NetnsAhead>,
 }
 
 /// `rl run` in the foreground: create, then start attached.
 pub fn run(a: &RunArgs) -> Result<()> {
     let (stdin, stdout, stderr) = attach_streams(a)?;
-    let created = create(a)?;
+    let created = create(a, !a.detach)?;
     if a.detach {
         return run_detached(&created);
     }
@@ -1401,7 +1414,7 @@ fn run_detached(c: &Created) -> Result<()> {
 
 /// `rl create`: everything `run` does before starting; prints the id.
 pub fn create_cmd(a: &RunArgs) -> Result<()> {
-    let c = create(a)?;
+    let c = create(a, false)?;
     let bytes = serde_json::to_vec(&c).map_err(|e| Error::io("encode bundle.json", e.into()))?;
     crate::store_file::write_replace(&c.dir.join("bundle.json"), &bytes)?;
     super::print_stdout(&format!("{}\n", c.record.id))
@@ -1426,7 +1439,11 @@ fn start_attached(
         rm,
         tty,
         interactive: _,
+        netns,
     } = created;
+    let mut bundle = bundle;
+    // Made meanwhile; if that failed, the container makes its own as usual.
+    bundle.netns = netns.and_then(|n| n.take().ok()).map(std::sync::Arc::new);
     let console = if tty {
         Some(crate::runtime::console::Console::new()?)
     } else {

@@ -1,7 +1,7 @@
 //! The container's file system, built in the child after it has entered its namespaces:
 //! overlay root, the spec's mounts (destinations resolved inside the root with
 //! `openat2(RESOLVE_IN_ROOT)`, so a symlink in the image cannot redirect a mount onto the host),
-//! extra file binds, pivot_root, masked and read-only paths.
+//! extra file binds, pivot_root, the spec's sysctls, masked and read-only paths.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -76,6 +76,11 @@ pub fn prepare_root(spec: &Spec, bundle: &Bundle, console: Option<&OwnedFd>) -> 
     pivot(&rootfs)?;
     crate::timing::mark("container: pivoted");
     if let Some(linux) = spec.linux() {
+        // Before /proc/sys becomes read-only below (a read-only path, as in podman).
+        for (k, v) in linux.sysctl().iter().flatten() {
+            let path = format!("/proc/sys/{}", k.replace('.', "/"));
+            std::fs::write(&path, v).map_err(|e| fail(format!("set sysctl {k}"), e))?;
+        }
         for p in linux.masked_paths().iter().flatten() {
             mask(p)?;
         }

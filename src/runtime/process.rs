@@ -1,5 +1,6 @@
-//! The last steps before exec, in the order the kernel's rules require: hostname, sysctls and
-//! rlimits while still root in the user namespace; the working directory; then the bounding set,
+//! The last steps before exec, in the order the kernel's rules require: hostname and rlimits
+//! while still root in the user namespace (sysctls are set earlier, before /proc/sys becomes
+//! read-only: see `mounts::prepare_root`); the working directory; then the bounding set,
 //! groups and ids (with KEEPCAPS so the capabilities survive the uid change), the remaining
 //! capability sets, no_new_privs, descriptors closed on exec, and exec itself. The seccomp filter
 //! goes in last under no_new_privs, else just before the uid switch (see [`finish_and_exec`]).
@@ -28,12 +29,6 @@ pub fn finish_and_exec(spec: &Spec, seccomp: Option<&[u8]>, init: bool) -> Res<I
         .ok_or_else(|| SetupError::rl("the spec has no process"))?;
     if let Some(h) = spec.hostname() {
         nix::unistd::sethostname(h).map_err(|e| fail("set the hostname", e.desc()))?;
-    }
-    if let Some(linux) = spec.linux() {
-        for (k, v) in linux.sysctl().iter().flatten() {
-            let path = format!("/proc/sys/{}", k.replace('.', "/"));
-            std::fs::write(&path, v).map_err(|e| fail(format!("set sysctl {k}"), e))?;
-        }
     }
     for r in process.rlimits().iter().flatten() {
         let name = serde_json::to_value(r.typ())

@@ -986,3 +986,52 @@ fn a_pause_process_keeps_the_user_namespace_between_runs() {
         .clone();
     assert_eq!(map.lines().count(), 2, "{map}");
 }
+
+#[test]
+fn sysctls_are_set_before_proc_sys_turns_read_only() {
+    let env = TestEnv::new();
+    let read = "cat /proc/sys/net/ipv4/ping_group_range /proc/sys/kernel/shmmni /proc/sys/net/core/somaxconn";
+    // podman's default: root may ping without CAP_NET_RAW; --sysctl sets namespaced ones.
+    let out = env
+        .rl(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--sysctl",
+            "kernel.shmmni=1234",
+            "--sysctl",
+            "net.core.somaxconn=77",
+            small(),
+            "sh",
+            "-c",
+            read,
+        ])
+        .success()
+        .stdout
+        .clone();
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words, ["0", "0", "1234", "77"], "{out}");
+    // --sysctl overrides the default, and /proc/sys stays read-only for the container.
+    env.rl(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "net.ipv4.ping_group_range=1 0",
+        small(),
+        "cat",
+        "/proc/sys/net/ipv4/ping_group_range",
+    ])
+    .success()
+    .stdout_has("65534");
+    env.rl(&[
+        "run",
+        "--rm",
+        small(),
+        "sh",
+        "-c",
+        "echo 5 > /proc/sys/net/core/somaxconn",
+    ])
+    .status_is(1)
+    .stderr_has("Read-only file system");
+}
