@@ -956,10 +956,7 @@ fn join_netns_in_spec(spec: &mut oci_spec::runtime::Spec, path: &str) {
 
 /// Create a container from the options: pull if needed, generate the spec, write the container's
 /// directory and record. Leaves the process in the container's user namespace.
-///
-/// `foreground`: the container starts in this process next (a foreground `rl run`), so work it
-/// will need may begin now.
-fn create(a: &RunArgs, foreground: bool) -> Result<Created> {
+fn create(a: &RunArgs) -> Result<Created> {
     if a.memory.is_some() || a.cpus.is_some() || a.pids_limit.is_some() {
         return Err(Error::Msg(
             "resource limits (--memory, --cpus, --pids-limit) need a cgroup v2 subtree delegated \
@@ -1150,11 +1147,6 @@ fn create(a: &RunArgs, foreground: bool) -> Result<Created> {
     }
     let seccomp = seccomp_filter(a, &spec, &ctx)?;
     crate::timing::mark("seccomp filter ready");
-    // `--network none` in the foreground: its network namespace is made on a thread while the
-    // container's files are written (nothing below forks before the container is started).
-    let netns = (foreground && matches!(net_mode, Mode::None) && nested.is_none())
-        .then(net::netlink::NetnsAhead::start)
-        .flatten();
     let dir = ctx.paths.containers().join(&id);
     for d in ["rootfs", "upper", "work"] {
         crate::config::ensure_dir(&dir.join(d))?;
@@ -1298,7 +1290,6 @@ fn create(a: &RunArgs, foreground: bool) -> Result<Created> {
         seccomp,
         init: a.init,
         nested_userns: nested,
-        netns: None,
     };
     Ok(Created {
         spec,
@@ -1315,7 +1306,6 @@ fn create(a: &RunArgs, foreground: bool) -> Result<Created> {
         rm: a.rm,
         tty: a.tty,
         interactive: a.interactive,
-        netns,
     })
 }
 
@@ -1348,15 +1338,12 @@ pub struct Created {
     /// clients write to.
     #[serde(default)]
     pub interactive: bool,
-    /// Its network namespace, being made meanwhile (foreground `--network none`).
-    #[serde(skip)]
-    pub netns: Option<net::netlink::NetnsAhead>,
 }
 
 /// `rl run` in the foreground: create, then start attached.
 pub fn run(a: &RunArgs) -> Result<()> {
     let (stdin, stdout, stderr) = attach_streams(a)?;
-    let created = create(a, !a.detach)?;
+    let created = create(a)?;
     if a.detach {
         return run_detached(&created);
     }
@@ -1414,7 +1401,7 @@ fn run_detached(c: &Created) -> Result<()> {
 
 /// `rl create`: everything `run` does before starting; prints the id.
 pub fn create_cmd(a: &RunArgs) -> Result<()> {
-    let c = create(a, false)?;
+    let c = create(a)?;
     let bytes = serde_json::to_vec(&c).map_err(|e| Error::io("encode bundle.json", e.into()))?;
     crate::store_file::write_replace(&c.dir.join("bundle.json"), &bytes)?;
     super::print_stdout(&format!("{}\n", c.record.id))
@@ -1439,11 +1426,7 @@ fn start_attached(
         rm,
         tty,
         interactive: _,
-        netns,
     } = created;
-    let mut bundle = bundle;
-    // Made meanwhile; if that failed, the container makes its own as usual.
-    bundle.netns = netns.and_then(|n| n.take().ok()).map(std::sync::Arc::new);
     let console = if tty {
         Some(crate::runtime::console::Console::new()?)
     } else {

@@ -8,7 +8,7 @@
 //! work in another namespace, open it on a thread that joined it ([`in_netns`]).
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use netlink_packet_core::{
     NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage,
@@ -379,61 +379,6 @@ pub(crate) fn on_thread<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Result
     });
     wait_thread_gone(tid);
     result
-}
-
-/// A network namespace with `lo` up, made on a thread of its own while the caller goes on with
-/// other work: creating one is about 0.6 ms of kernel work (the loopback device, sysctl tables)
-/// that `rl run --network none` would otherwise spend after forking the container. The namespace
-/// belongs to the caller's user namespace. [`NetnsAhead::take`] waits for it; dropping it waits
-/// too, so the process is single-threaded again either way (fork needs that).
-#[derive(Debug)]
-pub struct NetnsAhead(Option<std::thread::JoinHandle<(i32, Result<OwnedFd>)>>);
-
-impl NetnsAhead {
-    /// Start making one; None if no thread could be started.
-    pub fn start() -> Option<NetnsAhead> {
-        let thread = std::thread::Builder::new()
-            .name("rl-netns-ahead".into())
-            .stack_size(256 * 1024)
-            .spawn(|| {
-                let make = || -> Result<OwnedFd> {
-                    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| {
-                        Error::Msg(format!("create a network namespace: {}", e.desc()))
-                    })?;
-                    loopback_up()?;
-                    let f = std::fs::File::open("/proc/thread-self/ns/net")
-                        .map_err(|e| Error::io("open the new network namespace", e))?;
-                    Ok(OwnedFd::from(f))
-                };
-                (nix::unistd::gettid().as_raw(), make())
-            })
-            .ok()?;
-        Some(NetnsAhead(Some(thread)))
-    }
-
-    /// The namespace, once its thread has left the process.
-    pub fn take(mut self) -> Result<OwnedFd> {
-        self.finish()
-            .unwrap_or_else(|| Err(Error::Msg("network namespace thread lost".into())))
-    }
-
-    fn finish(&mut self) -> Option<Result<OwnedFd>> {
-        let thread = self.0.take()?;
-        let (tid, result) = thread.join().unwrap_or_else(|_| {
-            (
-                0,
-                Err(Error::Msg("network namespace thread panicked".into())),
-            )
-        });
-        wait_thread_gone(tid);
-        Some(result)
-    }
-}
-
-impl Drop for NetnsAhead {
-    fn drop(&mut self) {
-        let _ = self.finish();
-    }
 }
 
 /// A joined thread signals its end before the kernel removes it from the thread group: wait

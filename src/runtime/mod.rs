@@ -58,10 +58,6 @@ pub struct Bundle {
     /// own, nested in rl's, with these maps (container id -> id in rl's namespace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nested_userns: Option<NestedMaps>,
-    /// A network namespace made beforehand (see `network::netlink::NetnsAhead`), joined instead
-    /// of creating one when the spec asks for a new one. Never saved.
-    #[serde(skip)]
-    pub netns: Option<std::sync::Arc<OwnedFd>>,
 }
 
 /// The id maps of a nested user namespace, relative to rl's own namespace.
@@ -365,17 +361,8 @@ pub fn spawn_with(
     if let Some(maps) = &bundle.nested_userns {
         enter_nested(maps)?;
     }
-    let mut flags = ns_flags(spec);
-    let mut joins = namespaces_to_join(spec)?;
-    if let Some(ns) = &bundle.netns
-        && flags.contains(CloneFlags::CLONE_NEWNET)
-    {
-        let f = ns
-            .try_clone()
-            .map_err(|e| Error::io("duplicate the network namespace descriptor", e))?;
-        flags.remove(CloneFlags::CLONE_NEWNET);
-        joins.push((std::fs::File::from(f), CloneFlags::CLONE_NEWNET));
-    }
+    let flags = ns_flags(spec);
+    let joins = namespaces_to_join(spec)?;
     // The container's first process is born in its namespaces (uts, ipc, net, cgroup, pid):
     // the caller keeps its own and can start another container later (a restart policy).
     let what = format!("create the container's namespaces ({flags:?})");
@@ -733,9 +720,7 @@ fn container_main(
             ));
         }
     }
-    // (A namespace made beforehand has its `lo` up already.)
     if ns_flags(spec).contains(CloneFlags::CLONE_NEWNET)
-        && bundle.netns.is_none()
         && let Err(e) = crate::network::netlink::loopback_up()
     {
         return SetupError::rl(e.to_string());
