@@ -1495,7 +1495,8 @@ fn start_attached(
     }
     crate::timing::mark("container exited");
     if rm {
-        crate::image::store::remove_any(&dir);
+        // Gone at once; its files are deleted after rl has exited.
+        container::remove_detached(&dir);
         for v in &anonymous {
             crate::image::store::remove_any(v);
         }

@@ -310,6 +310,8 @@ pub fn list(paths: &Paths) -> Vec<Record> {
         return Vec::new();
     };
     rd.flatten()
+        // Not `.names.lock`, nor a removed container's files on their way out.
+        .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
         .filter_map(|e| fs::read(e.path().join("container.json")).ok())
         .filter_map(|b| serde_json::from_slice(&b).ok())
         .collect()
@@ -325,6 +327,75 @@ pub fn list_live(paths: &Paths) -> Vec<Record> {
         }
     }
     all
+}
+
+/// Prefix of a removed container's directory whose files are still being deleted.
+const REMOVING: &str = ".removing-";
+
+/// Remove a container's directory without making the caller wait for its files to be deleted.
+///
+/// The container is gone for everyone at once: one rename moves its directory to
+/// `.removing-<id>`, which [`list`] skips (so its name is free again). Deleting the files, 1–2 ms
+/// on a journaling file system, is left to a forked child in a session of its own, which holds
+/// nothing of the caller's open (so a caller reading rl's output is not kept waiting) and also
+/// deletes what a killed child left behind a minute or more ago. When the rename or the fork
+/// fails, the directory is removed in place.
+pub fn remove_detached(dir: &Path) {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return crate::image::store::remove_any(dir);
+    };
+    let trash = parent.join(format!("{REMOVING}{}", name.to_string_lossy()));
+    if fs::rename(dir, &trash).is_err() {
+        return crate::image::store::remove_any(dir);
+    }
+    // Its mtime says since when it waits (see sweep_removing).
+    let _ = nix::sys::stat::utimensat(
+        nix::fcntl::AT_FDCWD,
+        &trash,
+        &nix::sys::time::TimeSpec::UTIME_NOW,
+        &nix::sys::time::TimeSpec::UTIME_NOW,
+        nix::sys::stat::UtimensatFlags::NoFollowSymlink,
+    );
+    match crate::runtime::sys::fork_continue() {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let _ = nix::unistd::setsid();
+            if let Ok(null) = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")
+            {
+                let _ = nix::unistd::dup2_stdin(&null);
+                let _ = nix::unistd::dup2_stdout(&null);
+                let _ = nix::unistd::dup2_stderr(&null);
+            }
+            let parent = parent.to_path_buf();
+            crate::runtime::sys::close_from_and_run(3, move || {
+                crate::image::store::remove_any(&trash);
+                sweep_removing(&parent);
+                0
+            })
+        }
+        Err(_) => crate::image::store::remove_any(&trash),
+    }
+}
+
+/// Delete `.removing-*` directories under `containers` that have waited a minute or more (their
+/// deleting child was killed, or the machine stopped).
+fn sweep_removing(containers: &Path) {
+    let Ok(rd) = fs::read_dir(containers) else {
+        return;
+    };
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for e in rd.flatten() {
+        let stale = e.file_name().to_string_lossy().starts_with(REMOVING)
+            && e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < old);
+        if stale {
+            crate::image::store::remove_any(&e.path());
+        }
+    }
 }
 
 /// Write a record (replaced by rename; see [`write_replace`] for why not fsync'd).

@@ -476,11 +476,7 @@ fn concurrent_lifecycles_leave_consistent_records() {
     // Nothing lost, duplicated or corrupted: only the race winner is left, and it reads back.
     let all = env.rl(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
     assert_eq!(all.success().out(), "race created");
-    let dirs: Vec<_> = std::fs::read_dir(env.rl_data().join("containers"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .collect();
+    let dirs = crate::support::container_dirs(&env);
     assert_eq!(dirs.len(), 1);
     env.rl(&["rm", "race"]).success();
 }

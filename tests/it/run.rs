@@ -40,12 +40,8 @@ fn exit_codes_and_streams() {
     assert_eq!(big.stdout.lines().count(), 200_000);
     assert_eq!(big.stdout.lines().last(), Some("200000"));
     assert_eq!(
-        fs::read_dir(env.rl_data().join("containers"))
-            .unwrap()
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .count(),
-        0,
+        crate::support::container_dirs(&env),
+        Vec::<std::path::PathBuf>::new(),
         "--rm left a container"
     );
 }
@@ -366,14 +362,10 @@ fn containers_without_rm_are_recorded_and_bad_input_leaves_nothing() {
     let env = TestEnv::new();
     env.rl(&["run", "--name", "keep", small(), "sh", "-c", "exit 3"])
         .status_is(3);
-    let dirs: Vec<_> = fs::read_dir(env.rl_data().join("containers"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .collect();
+    let dirs = crate::support::container_dirs(&env);
     assert_eq!(dirs.len(), 1);
     let rec: serde_json::Value =
-        serde_json::from_slice(&fs::read(dirs[0].path().join("container.json")).unwrap()).unwrap();
+        serde_json::from_slice(&fs::read(dirs[0].join("container.json")).unwrap()).unwrap();
     assert_eq!(rec["name"], "keep");
     assert_eq!(rec["exitCode"], 3);
     assert_eq!(rec["state"], "exited");
@@ -394,11 +386,7 @@ fn containers_without_rm_are_recorded_and_bad_input_leaves_nothing() {
         .fails_with(125, "nosuchnet");
     env.rl(&["run", "--rm", "-p", "70000:80", small(), "true"])
         .fails_with(125, "70000");
-    let after: Vec<_> = fs::read_dir(env.rl_data().join("containers"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .collect();
+    let after = crate::support::container_dirs(&env);
     assert_eq!(after.len(), 1, "a failed run left a container behind");
 }
 
@@ -1034,4 +1022,41 @@ fn sysctls_are_set_before_proc_sys_turns_read_only() {
     ])
     .status_is(1)
     .stderr_has("Read-only file system");
+}
+
+#[test]
+fn a_removed_container_is_gone_at_once_and_its_files_soon_after() {
+    use crate::support::{container_dirs, run_command, wait_until};
+    use std::time::Duration;
+    let env = TestEnv::new();
+    env.rl(&["run", "--rm", "--name", "same", small(), "true"])
+        .success();
+    // What a killed deletion left two minutes ago, and one under way now.
+    let containers = env.rl_data().join("containers");
+    let mut sh = env.command("sh");
+    sh.arg("-c")
+        .arg(
+            "cd \"$1\" && for d in .removing-stale .removing-busy; do mkdir -p $d/upper/etc && \
+             echo x > $d/upper/etc/f; done && touch -d '2 minutes ago' .removing-stale",
+        )
+        .arg("sh")
+        .arg(&containers);
+    run_command(sh, None, "make leftovers").success();
+    // `--rm`: the name is free, and ps shows nothing, as soon as rl returns.
+    for _ in 0..3 {
+        env.rl(&["run", "--rm", "--name", "same", small(), "true"])
+            .success();
+        assert_eq!(env.rl(&["ps", "-a", "-q"]).success().out(), "");
+    }
+    // The files follow in the background; old leftovers go too, a recent one is left alone.
+    assert!(wait_until(Duration::from_secs(5), || !containers
+        .join(".removing-stale")
+        .exists()));
+    assert_eq!(
+        container_dirs(&env)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect::<Vec<_>>(),
+        [".removing-busy"]
+    );
 }

@@ -154,8 +154,6 @@ fn bad_profiles_are_one_line_errors_that_leave_nothing() {
     .fails_with(125, "read seccomp profile /no/such/profile.json: ");
     run(&env, &["--security-opt", "seccomp="], &["true"])
         .fails_with(125, "want unconfined, builtin or a profile file");
-    let left: Vec<_> = fs::read_dir(env.rl_data().join("containers"))
-        .map(|d| d.flatten().filter(|e| e.path().is_dir()).collect())
-        .unwrap_or_default();
+    let left = crate::support::container_dirs(&env);
     assert!(left.is_empty(), "a rejected run left {left:?}");
 }

@@ -404,6 +404,29 @@ impl Drop for TestEnv {
     }
 }
 
+/// The container directories in this env's store, once the background deletion of removed
+/// containers' files (`.removing-*`) is over (or has taken 5 s: then those are listed too).
+pub fn container_dirs(env: &TestEnv) -> Vec<PathBuf> {
+    let dir = env.rl_data().join("containers");
+    let list = || -> Vec<PathBuf> {
+        fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    wait_until(Duration::from_secs(5), || {
+        !list().iter().any(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".removing-"))
+        })
+    });
+    list()
+}
+
 /// Whether `pid` is a live (not zombie) rl pause process.
 pub fn is_pause_process(pid: u32) -> bool {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
