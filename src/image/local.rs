@@ -46,9 +46,32 @@ pub fn list(store: &Store) -> Result<Vec<LocalImage>> {
 /// `sha256:`), a name with tag (`busybox`, `docker.io/library/busybox:latest`,
 /// `localhost:5000/app:1`), or `name@digest`.
 pub fn find(store: &Store, conf: &RegistriesConf, input: &str) -> Result<Option<LocalImage>> {
-    let images = list(store)?;
     let hex = input.strip_prefix("sha256:").unwrap_or(input);
-    if hex.len() >= 3 && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let id_like = hex.len() >= 3 && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    if !id_like && !input.contains('@') {
+        // A name: the tags say which image, and only its record is read (`rl run` does this
+        // each time; a store with many images, builds' intermediate ones included, costs
+        // nothing more). The same answer as the search below, which finds names the same way.
+        let names = store.names()?;
+        for name in candidate_names(conf, input)? {
+            if let Some(id) = names.get(&name)
+                && let Some(record) = store.image(id)
+            {
+                let tags = names
+                    .iter()
+                    .filter(|(_, i)| *i == id)
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                return Ok(Some(LocalImage {
+                    record,
+                    names: tags,
+                }));
+            }
+        }
+        return Ok(None);
+    }
+    let images = list(store)?;
+    if id_like {
         let hits: Vec<&LocalImage> = images
             .iter()
             .filter(|i| i.record.id.hex().starts_with(&hex.to_ascii_lowercase()))
