@@ -105,7 +105,8 @@ fn create_list_inspect_and_remove() {
         out.success().stdout,
         "DRIVER      VOLUME NAME\nlocal       web\n"
     );
-    let out = env.rl(&["volume", "ls", "--filter", "name=^d", "--noheading"]);
+    // "^dat": a generated name is 64 hex digits, so it may start with "d" but never "dat".
+    let out = env.rl(&["volume", "ls", "--filter", "name=^dat", "--noheading"]);
     assert_eq!(out.success().stdout, "local       data\n");
     let out = env.rl(&[
         "volume",
