@@ -1461,19 +1461,33 @@ fn start_attached(
     } else {
         None
     };
-    let result = crate::runtime::run_with(&spec, &bundle, sig_proxy, stdio, attach, |pid| {
-        if user_networks && let Ok(fresh) = container::load(&paths, &record.id) {
-            // The addresses its networks gave it.
-            record.networks = fresh.networks;
-        }
-        record.state = "running".into();
-        record.pid = Some(pid.as_raw());
-        record.pid_start = container::process_start(pid.as_raw());
-        record.started_at = Some(crate::format::time::now_nanos());
-        container::save(&dir, &record)?;
-        crate::events::record(&paths, &crate::container::event(&record, "start"));
-        Ok(())
-    });
+    // With --rm, the container's mounts are released by the child that deletes its files, after
+    // rl has exited (see run_with), unless a host directory is bound in.
+    let mut mounts = None;
+    let keep_mounts = (rm
+        && crate::runtime::binds_are_rls_own(&spec, &bundle, &[&dir, &paths.volumes()]))
+    .then_some(&mut mounts);
+    let result = crate::runtime::run_with(
+        &spec,
+        &bundle,
+        sig_proxy,
+        stdio,
+        attach,
+        keep_mounts,
+        |pid| {
+            if user_networks && let Ok(fresh) = container::load(&paths, &record.id) {
+                // The addresses its networks gave it.
+                record.networks = fresh.networks;
+            }
+            record.state = "running".into();
+            record.pid = Some(pid.as_raw());
+            record.pid_start = container::process_start(pid.as_raw());
+            record.started_at = Some(crate::format::time::now_nanos());
+            container::save(&dir, &record)?;
+            crate::events::record(&paths, &crate::container::event(&record, "start"));
+            Ok(())
+        },
+    );
     // The stack's helper ends with the container (killed; this process exits soon, and init
     // reaps it).
     if let Some(a) = attached.as_mut() {
@@ -1496,7 +1510,7 @@ fn start_attached(
     crate::timing::mark("container exited");
     if rm {
         // Gone at once; its files are deleted after rl has exited.
-        container::remove_detached(&dir);
+        container::remove_detached(&dir, mounts.take());
         for v in &anonymous {
             crate::image::store::remove_any(v);
         }

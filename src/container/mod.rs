@@ -340,13 +340,22 @@ const REMOVING: &str = ".removing-";
 /// nothing of the caller's open (so a caller reading rl's output is not kept waiting) and also
 /// deletes what a killed child left behind a minute or more ago. When the rename or the fork
 /// fails, the directory is removed in place.
-pub fn remove_detached(dir: &Path) {
+///
+/// `mounts` is the ended container's mount namespace, kept open (see `runtime::run_with`): the
+/// child waits for this process to exit, then closes it, so that the mounts are torn down after
+/// rl has returned, and before their files are deleted.
+pub fn remove_detached(dir: &Path, mounts: Option<std::os::fd::OwnedFd>) {
+    use std::os::fd::AsRawFd;
+    let in_place = |dir: &Path, mounts: Option<std::os::fd::OwnedFd>| {
+        drop(mounts);
+        crate::image::store::remove_any(dir)
+    };
     let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
-        return crate::image::store::remove_any(dir);
+        return in_place(dir, mounts);
     };
     let trash = parent.join(format!("{REMOVING}{}", name.to_string_lossy()));
     if fs::rename(dir, &trash).is_err() {
-        return crate::image::store::remove_any(dir);
+        return in_place(dir, mounts);
     }
     // Its mtime says since when it waits (see sweep_removing).
     let _ = nix::sys::stat::utimensat(
@@ -356,8 +365,10 @@ pub fn remove_detached(dir: &Path) {
         &nix::sys::time::TimeSpec::UTIME_NOW,
         nix::sys::stat::UtimensatFlags::NoFollowSymlink,
     );
+    let me = rustix::process::getpid();
     match crate::runtime::sys::fork_continue() {
-        Ok(Some(_)) => {}
+        // The child holds the mounts now; this copy goes without tearing anything down.
+        Ok(Some(_)) => drop(mounts),
         Ok(None) => {
             let _ = nix::unistd::setsid();
             if let Ok(null) = fs::OpenOptions::new()
@@ -369,14 +380,36 @@ pub fn remove_detached(dir: &Path) {
                 let _ = nix::unistd::dup2_stdout(&null);
                 let _ = nix::unistd::dup2_stderr(&null);
             }
+            // rl's end, watched through a pidfd; when rl has ended already (its pid may be
+            // reused), there is nothing to wait for.
+            let rl = mounts.as_ref().and_then(|_| {
+                let fd =
+                    rustix::process::pidfd_open(me, rustix::process::PidfdFlags::empty()).ok()?;
+                (rustix::process::getppid() == Some(me)).then_some(fd)
+            });
+            let keep: Vec<i32> = [mounts.as_ref(), rl.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|f| f.as_raw_fd())
+                .collect();
             let parent = parent.to_path_buf();
-            crate::runtime::sys::close_from_and_run(3, move || {
+            crate::runtime::sys::close_others_and_run(&keep, move || {
+                if let Some(rl) = &rl {
+                    // Bounded: a caller that lingers does not keep the files forever.
+                    let mut fds = [nix::poll::PollFd::new(
+                        std::os::fd::AsFd::as_fd(rl),
+                        nix::poll::PollFlags::POLLIN,
+                    )];
+                    let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(10_000u16));
+                }
+                drop(rl);
+                drop(mounts);
                 crate::image::store::remove_any(&trash);
                 sweep_removing(&parent);
                 0
             })
         }
-        Err(_) => crate::image::store::remove_any(&trash),
+        Err(_) => in_place(&trash, mounts),
     }
 }
 

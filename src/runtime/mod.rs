@@ -164,25 +164,84 @@ pub struct Stdio {
 
 /// Run the container to completion in the foreground; returns its exit status.
 pub fn run(spec: &Spec, bundle: &Bundle, sig_proxy: bool, stdio: Stdio) -> Result<i32> {
-    run_with(spec, bundle, sig_proxy, stdio, None, |_| Ok(()))
+    run_with(spec, bundle, sig_proxy, stdio, None, None, |_| Ok(()))
 }
 
 /// [`run`], calling `started` with the container's pid once it has exec'd its command (to
 /// record it) before waiting for it.
+///
+/// With `keep_mounts`, the container's mount namespace is opened into it as soon as the command
+/// has started (when the command has not already ended). Its mounts (the overlay, /proc, /dev,
+/// the binds) then outlive the container's last process, whose exit no longer waits for them to
+/// be torn down (an RCU grace period and every file system's shutdown, 0.5 ms and more); they go
+/// when the descriptor is closed, by whoever holds it last.
 pub fn run_with(
     spec: &Spec,
     bundle: &Bundle,
     sig_proxy: bool,
     stdio: Stdio,
     attach: Option<Attach<'_>>,
+    keep_mounts: Option<&mut Option<OwnedFd>>,
     started: impl FnOnce(nix::unistd::Pid) -> Result<()>,
 ) -> Result<i32> {
     let interactive = stdio.interactive;
     let c = spawn_with(spec, bundle, sig_proxy, stdio.console, stdio.mute, attach)?;
+    if let Some(slot) = keep_mounts {
+        *slot = mount_ns_of(c.pid);
+    }
     let noted = started(c.pid);
     let status = wait_running(c, interactive);
     noted?;
     status
+}
+
+/// Whether every bind mount of the container comes from under one of `own` (rl's directories:
+/// the container's, the volumes) or is one of the standard device nodes. Only then may its
+/// mounts outlive it (`keep_mounts` in [`run_with`]): a host directory bound in stays busy while
+/// they live, and a user who unmounts it right after `rl run --rm` returns must not get EBUSY.
+pub fn binds_are_rls_own(spec: &Spec, bundle: &Bundle, own: &[&std::path::Path]) -> bool {
+    const DEVICES: [&str; 6] = [
+        "/dev/null",
+        "/dev/zero",
+        "/dev/full",
+        "/dev/random",
+        "/dev/urandom",
+        "/dev/tty",
+    ];
+    let binds = spec
+        .mounts()
+        .iter()
+        .flatten()
+        .filter(|m| {
+            m.typ().as_deref() == Some("bind")
+                || m.options()
+                    .iter()
+                    .flatten()
+                    .any(|o| o == "bind" || o == "rbind")
+        })
+        .map(|m| m.source().clone().unwrap_or_default());
+    let mut sources = binds
+        .chain(bundle.binds.iter().map(|(p, _)| p.clone()))
+        .chain(bundle.copy_up.iter().map(|(p, _)| p.clone()));
+    sources.all(|p| {
+        // Compared by components: `..` would climb out, so it disqualifies.
+        let plain = p
+            .components()
+            .all(|c| !matches!(c, std::path::Component::ParentDir));
+        plain
+            && (DEVICES.iter().any(|d| p == std::path::Path::new(d))
+                || own.iter().any(|o| p.starts_with(o)))
+    })
+}
+
+/// The mount namespace of process `pid`, opened; None when it has ended meanwhile.
+fn mount_ns_of(pid: nix::unistd::Pid) -> Option<OwnedFd> {
+    rustix::fs::open(
+        format!("/proc/{pid}/ns/mnt").as_str(),
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .ok()
 }
 
 /// Wait for a started process in the foreground: relay its terminal (with `-t`), pass the
@@ -757,4 +816,75 @@ fn setup_and_exec(
         crate::timing::mark("container: attached");
     }
     process::finish_and_exec(spec, bundle.seccomp.as_deref(), bundle.init)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oci_spec::runtime::{MountBuilder, SpecBuilder};
+    use std::path::Path;
+
+    fn bundle(binds: &[&str], copy_up: &[&str]) -> Bundle {
+        Bundle {
+            dir: "/d/containers/c".into(),
+            layers: vec![],
+            binds: binds.iter().map(|b| (b.into(), "/x".into())).collect(),
+            overlay_options: String::new(),
+            copy_up: copy_up.iter().map(|b| (b.into(), "/y".into())).collect(),
+            seccomp: None,
+            init: false,
+            nested_userns: None,
+        }
+    }
+
+    fn spec(mounts: &[(&str, &str, &[&str])]) -> Spec {
+        let mounts = mounts
+            .iter()
+            .map(|(typ, src, opts)| {
+                MountBuilder::default()
+                    .typ(*typ)
+                    .source(*src)
+                    .destination("/m")
+                    .options(opts.iter().map(|o| o.to_string()).collect::<Vec<_>>())
+                    .build()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>();
+        SpecBuilder::default().mounts(mounts).build().unwrap()
+    }
+
+    #[test]
+    fn only_rls_own_binds_let_mounts_outlive_the_container() {
+        let own = [Path::new("/d/containers/c"), Path::new("/d/volumes")];
+        let ok = |s: &Spec, b: &Bundle| binds_are_rls_own(s, b, &own);
+        let base: &[(&str, &str, &[&str])] = &[
+            ("proc", "proc", &["nosuid"]),
+            ("tmpfs", "tmpfs", &["mode=755"]),
+            ("bind", "/dev/null", &["rbind", "nosuid"]),
+            ("bind", "/dev/tty", &["rbind"]),
+            ("bind", "/d/volumes/v/_data", &["rbind"]),
+        ];
+        let b = bundle(&["/d/containers/c/hosts"], &["/d/volumes/v/_data"]);
+        assert!(ok(&spec(base), &b));
+        // A host directory, by type or by option, keeps them from outliving it.
+        let mut with_host = base.to_vec();
+        with_host.push(("bind", "/mnt/usb", &["rbind"]));
+        assert!(!ok(&spec(&with_host), &b));
+        let mut by_option = base.to_vec();
+        by_option.push(("none", "/srv", &["bind", "ro"]));
+        assert!(!ok(&spec(&by_option), &b));
+        // `..` climbing out of rl's directories, other devices, other files of rl's.
+        let mut climbing = base.to_vec();
+        climbing.push(("bind", "/d/volumes/../../etc", &["rbind"]));
+        assert!(!ok(&spec(&climbing), &b));
+        let mut device = base.to_vec();
+        device.push(("bind", "/dev/sda", &["rbind"]));
+        assert!(!ok(&spec(&device), &b));
+        assert!(!ok(&spec(base), &bundle(&["/etc/hosts"], &[])));
+        assert!(!ok(&spec(base), &bundle(&[], &["/d/other"])));
+        // Prefixes are by component: /d/volumesX is not under /d/volumes.
+        let mut sibling = base.to_vec();
+        sibling.push(("bind", "/d/volumesX/v", &["rbind"]));
+        assert!(!ok(&spec(&sibling), &b));
+    }
 }

@@ -304,6 +304,25 @@ pub fn close_from_and_run(first: u32, wait: impl FnOnce() -> i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// [`close_from_and_run`], keeping the descriptors in `keep` (numbers of 3 and up) open for
+/// `wait`, which takes them over by number.
+pub fn close_others_and_run(keep: &[std::os::fd::RawFd], wait: impl FnOnce() -> i32) -> ! {
+    let mut keep: Vec<u32> = keep.iter().filter_map(|&f| u32::try_from(f).ok()).collect();
+    keep.sort_unstable();
+    let mut first = 3u32;
+    for k in keep.into_iter().filter(|&k| k >= 3) {
+        if k > first {
+            // SAFETY: as in close_from_and_run: plain integers, and this function never returns
+            // to code that could use the descriptors it closes.
+            unsafe {
+                libc::syscall(libc::SYS_close_range, first, k - 1, 0u32);
+            }
+        }
+        first = k.saturating_add(1);
+    }
+    close_from_and_run(first, wait)
+}
+
 /// Take ownership of descriptor `fd`, inherited across exec from the process that started this
 /// one (the monitor's status pipe), if it is open; marks it close-on-exec.
 pub fn claim_inherited_fd(fd: i32) -> Option<OwnedFd> {

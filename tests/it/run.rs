@@ -1060,3 +1060,56 @@ fn a_removed_container_is_gone_at_once_and_its_files_soon_after() {
         [".removing-busy"]
     );
 }
+
+/// Processes of this env holding a mount namespace open (`mnt:[...]` among their descriptors).
+fn mount_ns_holders(env: &TestEnv) -> Vec<u32> {
+    env.stray_processes()
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .filter(|pid| {
+            fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|rd| {
+                rd.flatten().any(|e| {
+                    fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().starts_with("mnt:["))
+                })
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_removed_containers_mounts_go_after_rl_but_never_hold_a_host_directory() {
+    use crate::support::{container_dirs, wait_until};
+    use std::time::Duration;
+    let env = TestEnv::new();
+    // Only rl's own files bound in: the deleting child may hold the mounts for a moment after
+    // rl has returned; then they go, and so do the files.
+    env.rl(&[
+        "run",
+        "--rm",
+        "-v",
+        "data:/data",
+        small(),
+        "sh",
+        "-c",
+        "echo x > /data/f",
+    ])
+    .success();
+    assert!(
+        wait_until(Duration::from_secs(5), || mount_ns_holders(&env).is_empty()),
+        "the container's mounts were never released"
+    );
+    assert!(container_dirs(&env).is_empty());
+    // The volume's data went in and stays.
+    let out = env.rl(&["run", "--rm", "-v", "data:/data", small(), "cat", "/data/f"]);
+    assert_eq!(out.success().out(), "x");
+    // A host directory bound in is free when rl returns (a user may unmount it at once).
+    let host = env.root.join("host");
+    fs::create_dir(&host).unwrap();
+    crate::support::chown_to_user(&env, &host);
+    let spec = format!("{}:/h", host.display());
+    for _ in 0..3 {
+        env.rl(&["run", "--rm", "-v", &spec, small(), "true"])
+            .success();
+        assert_eq!(mount_ns_holders(&env), Vec::<u32>::new());
+    }
+}
