@@ -326,55 +326,68 @@ enum Create {
 
 /// Open `path` inside the root (creating it and its parents when missing) and return a
 /// `/proc/self/fd/N` path for it, valid while the returned descriptor lives.
+///
+/// Every lookup starts at the root with RESOLVE_IN_ROOT, so a symlink in the image cannot lead
+/// out of it; what is missing is created relative to a directory opened that way.
 fn resolve(root: &OwnedFd, path: &str, create: Create) -> Res<Target> {
     let rel = path.trim_start_matches('/');
     let how = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
-    let open = |p: &str| {
+    let at = |p: &str, flags: OFlags| {
         rustix::fs::openat2(
             root.as_fd(),
             if p.is_empty() { "." } else { p },
-            OFlags::PATH | OFlags::CLOEXEC,
+            flags | OFlags::CLOEXEC,
             Mode::empty(),
             how,
         )
     };
+    let open = |p: &str| at(p, OFlags::PATH);
+    let dir = |p: &str| at(p, OFlags::DIRECTORY | OFlags::RDONLY);
     match open(rel) {
         Ok(fd) => return Ok(Target::new(fd)),
         Err(rustix::io::Errno::NOENT) => {}
         Err(e) => return Err(fail(format!("resolve {path} in the container"), e)),
     }
     let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
-    let mut prefix = String::new();
-    for (i, c) in comps.iter().enumerate() {
-        let parent =
-            open(&prefix).map_err(|e| fail(format!("resolve {path} in the container"), e))?;
-        let parent_dir = rustix::fs::openat(
-            &parent,
-            ".",
-            OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY,
-            Mode::empty(),
-        )
-        .map_err(|e| fail(format!("open a parent of {path}"), e))?;
-        let last = i + 1 == comps.len();
+    let make = |parent: &OwnedFd, name: &str, last: bool| {
         let made = if last && create == Create::File {
             rustix::fs::openat(
-                &parent_dir,
-                *c,
+                parent,
+                name,
                 OFlags::CREATE | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                 Mode::from_raw_mode(0o644),
             )
             .map(drop)
         } else {
-            rustix::fs::mkdirat(&parent_dir, *c, Mode::from_raw_mode(0o755))
+            rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o755))
         };
         match made {
-            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => return Err(fail(format!("create mount point {path}"), e)),
+            Ok(()) | Err(rustix::io::Errno::EXIST) => Ok(()),
+            Err(e) => Err(fail(format!("create mount point {path}"), e)),
         }
-        if !prefix.is_empty() {
-            prefix.push('/');
+    };
+    // Mostly only the last component is missing (a device node in the new /dev, say): create
+    // it in its parent, opened at once.
+    let (parents, last) = comps.split_at(comps.len().saturating_sub(1));
+    let made_last = match (last.first(), dir(&parents.join("/"))) {
+        (Some(name), Ok(parent)) => {
+            make(&parent, name, true)?;
+            true
         }
-        prefix.push_str(c);
+        (None, _) | (_, Err(rustix::io::Errno::NOENT)) => false,
+        (_, Err(e)) => return Err(fail(format!("open a parent of {path}"), e)),
+    };
+    if !made_last {
+        // Create each missing directory on the way, then the last component.
+        let mut prefix = String::new();
+        for (i, c) in comps.iter().enumerate() {
+            let parent = dir(&prefix).map_err(|e| fail(format!("open a parent of {path}"), e))?;
+            make(&parent, c, i + 1 == comps.len())?;
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(c);
+        }
     }
     open(rel)
         .map(Target::new)
