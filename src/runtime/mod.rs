@@ -60,6 +60,31 @@ pub struct Bundle {
     pub nested_userns: Option<NestedMaps>,
 }
 
+impl Bundle {
+    /// The host paths the container's mounts take: the spec's bind sources (None for a bind
+    /// that names none), then the files bound in, then the volumes filled from the image.
+    pub fn host_sources<'a>(
+        &'a self,
+        spec: &'a Spec,
+    ) -> impl Iterator<Item = Option<PathBuf>> + 'a {
+        let binds = spec
+            .mounts()
+            .iter()
+            .flatten()
+            .filter(|m| {
+                m.typ().as_deref() == Some("bind")
+                    || m.options()
+                        .iter()
+                        .flatten()
+                        .any(|o| o == "bind" || o == "rbind")
+            })
+            .map(|m| m.source().clone());
+        binds
+            .chain(self.binds.iter().map(|(p, _)| Some(p.clone())))
+            .chain(self.copy_up.iter().map(|(p, _)| Some(p.clone())))
+    }
+}
+
 /// The id maps of a nested user namespace, relative to rl's own namespace.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NestedMaps {
@@ -200,38 +225,21 @@ pub fn run_with(
 /// mounts outlive it (`keep_mounts` in [`run_with`]): a host directory bound in stays busy while
 /// they live, and a user who unmounts it right after `rl run --rm` returns must not get EBUSY.
 pub fn binds_are_rls_own(spec: &Spec, bundle: &Bundle, own: &[&std::path::Path]) -> bool {
-    const DEVICES: [&str; 6] = [
-        "/dev/null",
-        "/dev/zero",
-        "/dev/full",
-        "/dev/random",
-        "/dev/urandom",
-        "/dev/tty",
-    ];
-    let binds = spec
-        .mounts()
-        .iter()
-        .flatten()
-        .filter(|m| {
-            m.typ().as_deref() == Some("bind")
-                || m.options()
+    // A bind that names no source counts as the empty path, which is nobody's.
+    bundle
+        .host_sources(spec)
+        .map(Option::unwrap_or_default)
+        .all(|p| {
+            // Compared by components: `..` would climb out, so it disqualifies.
+            let plain = p
+                .components()
+                .all(|c| !matches!(c, std::path::Component::ParentDir));
+            plain
+                && (crate::specgen::DEFAULT_DEVICES
                     .iter()
-                    .flatten()
-                    .any(|o| o == "bind" || o == "rbind")
+                    .any(|d| p == std::path::Path::new(d))
+                    || own.iter().any(|o| p.starts_with(o)))
         })
-        .map(|m| m.source().clone().unwrap_or_default());
-    let mut sources = binds
-        .chain(bundle.binds.iter().map(|(p, _)| p.clone()))
-        .chain(bundle.copy_up.iter().map(|(p, _)| p.clone()));
-    sources.all(|p| {
-        // Compared by components: `..` would climb out, so it disqualifies.
-        let plain = p
-            .components()
-            .all(|c| !matches!(c, std::path::Component::ParentDir));
-        plain
-            && (DEVICES.iter().any(|d| p == std::path::Path::new(d))
-                || own.iter().any(|o| p.starts_with(o)))
-    })
 }
 
 /// The mount namespace of process `pid`, opened; None when it has ended meanwhile.

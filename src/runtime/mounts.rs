@@ -111,22 +111,7 @@ impl Sources {
         if bundle.nested_userns.is_none() {
             return Ok(Sources(out));
         }
-        let binds = spec
-            .mounts()
-            .iter()
-            .flatten()
-            .filter(|m| {
-                m.typ().as_deref() == Some("bind")
-                    || m.options()
-                        .iter()
-                        .flatten()
-                        .any(|o| o == "bind" || o == "rbind")
-            })
-            .filter_map(|m| m.source().clone());
-        let paths: Vec<PathBuf> = binds
-            .chain(bundle.binds.iter().map(|(p, _)| p.clone()))
-            .chain(bundle.copy_up.iter().map(|(p, _)| p.clone()))
-            .collect();
+        let paths: Vec<PathBuf> = bundle.host_sources(spec).flatten().collect();
         for p in paths {
             let fd = rustix::fs::open(&p, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
                 .map_err(|e| fail(format!("open {}", p.display()), e))?;

@@ -307,20 +307,32 @@ pub fn close_from_and_run(first: u32, wait: impl FnOnce() -> i32) -> ! {
 /// [`close_from_and_run`], keeping the descriptors in `keep` (numbers of 3 and up) open for
 /// `wait`, which takes them over by number.
 pub fn close_others_and_run(keep: &[std::os::fd::RawFd], wait: impl FnOnce() -> i32) -> ! {
+    // SAFETY: this function never returns to code that could use the descriptors closed (see
+    // close_from_and_run), and `wait` uses only those in `keep`.
+    let first = unsafe { close_below_kept(keep) };
+    close_from_and_run(first, wait)
+}
+
+/// Close every descriptor from 3 up to the last one in `keep`, except those in `keep`; returns
+/// the number after the last one kept (3 when none is), where the caller closes the rest.
+///
+/// # Safety
+/// It closes descriptors that Rust objects of this process may own: the caller must use none of
+/// them afterwards (nor drop them, which would close a number that may have been reused).
+unsafe fn close_below_kept(keep: &[std::os::fd::RawFd]) -> u32 {
     let mut keep: Vec<u32> = keep.iter().filter_map(|&f| u32::try_from(f).ok()).collect();
     keep.sort_unstable();
     let mut first = 3u32;
     for k in keep.into_iter().filter(|&k| k >= 3) {
         if k > first {
-            // SAFETY: as in close_from_and_run: plain integers, and this function never returns
-            // to code that could use the descriptors it closes.
+            // SAFETY: plain integers; the caller answers for the descriptors (see above).
             unsafe {
                 libc::syscall(libc::SYS_close_range, first, k - 1, 0u32);
             }
         }
         first = k.saturating_add(1);
     }
-    close_from_and_run(first, wait)
+    first
 }
 
 /// Take ownership of descriptor `fd`, inherited across exec from the process that started this
@@ -341,19 +353,14 @@ pub fn claim_inherited_fd(fd: i32) -> Option<OwnedFd> {
 }
 
 /// Close every descriptor above stderr except `keep`: for processes that outlive their starter
-/// (the netns holder, the pause process) and must hold nothing of it open.
+/// (the netns holder, the pause process) and must hold nothing of it open. Called first thing in
+/// their `main`, before anything of theirs owns a descriptor.
 pub fn close_inherited(keep: Option<i32>) {
-    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    let fds: Vec<i32> = dir
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    // The directory's own descriptor is closed by now; claim_inherited_fd skips closed ones.
-    for fd in fds {
-        if fd > 2 && Some(fd) != keep {
-            drop(claim_inherited_fd(fd));
-        }
+    // SAFETY: at this point nothing of this process owns a descriptor above stderr but `keep`,
+    // which stays open; the rest were inherited and are closed unused.
+    unsafe {
+        let first = close_below_kept(keep.as_slice());
+        libc::syscall(libc::SYS_close_range, first, u32::MAX, 0u32);
     }
 }
 
